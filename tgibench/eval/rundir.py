@@ -1,0 +1,77 @@
+"""A run directory: its files, its lock, and the rule for resuming it.
+
+Layout: ``run.json`` (config and provenance), ``results.jsonl`` (one row per case),
+``timings.jsonl`` (seconds per case, kept apart so that results are reproducible byte for
+byte), ``videos/<case_id>.mp4``, and ``.lock`` while a process writes the run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tgibench.eval.config import EvalConfig
+from tgibench.fileio import write_json_atomic
+
+RUN_FILE = "run.json"
+TIMINGS_FILE = "timings.jsonl"
+VIDEOS_DIR = "videos"
+
+
+class RunError(RuntimeError):
+    """A run directory cannot be used (locked by another run, or a different config)."""
+
+
+@contextmanager
+def locked(run_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``run_dir`` (released even if the process is killed)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(run_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise RunError(
+                f"{run_dir} is being written by another run (pid {holder}); wait for it or use another --out"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def read_run(run_dir: Path) -> dict[str, Any] | None:
+    path = run_dir / RUN_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def start_or_resume(run_dir: Path, config: EvalConfig, record: dict[str, Any]) -> bool:
+    """Write run.json for a new run, or check that ``config`` may resume the existing one.
+
+    Returns True when resuming. Refuses (RunError) a different config or benchmark,
+    saying what differs.
+    """
+    previous = read_run(run_dir)
+    if previous is None:
+        write_json_atomic(run_dir / RUN_FILE, record)
+        return False
+    differences = config.differences(EvalConfig.from_json(previous["config"]))
+    old_data = previous.get("benchmark", {}).get("fingerprint")
+    if old_data != record["benchmark"]["fingerprint"]:
+        differences.append("benchmark data: the files or cases changed since the run started")
+    if differences:
+        raise RunError(
+            f"cannot resume {run_dir}: "
+            + "; ".join(differences)
+            + ". Use another --out for a new run."
+        )
+    previous.setdefault("resumed", []).append(record["created"])
+    write_json_atomic(run_dir / RUN_FILE, previous)
+    return True

@@ -1,0 +1,209 @@
+"""The evaluation runner: cases → model → video → features → metrics → results.jsonl.
+
+Runs resume by design: a case that has a row is skipped, so re-running the same command
+after a crash finishes the run without writing any row twice.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from tgibench import __version__
+from tgibench.data import Case, load_benchmark
+from tgibench.data.manifest import benchmark_fingerprint
+from tgibench.eval.config import EvalConfig
+from tgibench.eval.provenance import environment, now
+from tgibench.eval.results import RESULTS_FILE, ResultsWriter, iter_done, read_rows
+from tgibench.eval.run_metrics import finalize_run_metrics, save_case_features
+from tgibench.eval.rundir import TIMINGS_FILE, VIDEOS_DIR, locked, start_or_resume
+from tgibench.eval.scoring import score_video
+from tgibench.features.backbones import Backbones
+from tgibench.features.store import ScoringInputs
+from tgibench.metrics.registry import MetricDef, select_metrics
+from tgibench.models import InbetweeningModel, build_model
+from tgibench.video import VideoError, check_video, quantize, write_video
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunSummary:
+    """What a call to :func:`evaluate` did."""
+
+    run_dir: Path
+    total: int
+    skipped: int = 0
+    scored: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    run_metrics: dict[str, Any] = field(default_factory=dict)
+    stopped_early: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def _generate(
+    model: InbetweeningModel, case: Case, first: torch.Tensor, last: torch.Tensor, seed: int
+) -> torch.Tensor:
+    """Call the model; pass the case id to models whose ``generate`` accepts it."""
+    torch.manual_seed(seed)
+    kwargs: dict[str, Any] = {"seed": seed}
+    if "case_id" in inspect.signature(model.generate).parameters:
+        kwargs["case_id"] = case.case_id
+    with torch.inference_mode():
+        return model.generate(first, last, case.caption, case.num_frames, **kwargs)
+
+
+def conform(
+    video: torch.Tensor, case: Case, size: tuple[int, int], row: dict[str, Any]
+) -> torch.Tensor:
+    """Check a generated video, resize it to the ground truth's size and quantize to 8 bits.
+
+    A wrong frame count is an error; a different resolution is resized (bilinear,
+    antialiased) with a warning and recorded in the row as ``resized_from``.
+    """
+    video = check_video(video.detach().float().cpu(), name=f"case {case.case_id}: model output")
+    if video.shape[0] != case.num_frames:
+        raise VideoError(
+            f"case {case.case_id}: model returned {video.shape[0]} frames, {case.num_frames} expected"
+        )
+    if tuple(video.shape[-2:]) != size:
+        row["resized_from"] = list(video.shape[-2:])
+        log.warning(
+            "case %s: resizing %s output to %s", case.case_id, tuple(video.shape[-2:]), size
+        )
+        video = F.interpolate(
+            video, size=size, mode="bilinear", antialias=True, align_corners=False
+        )
+    return quantize(video)
+
+
+def run_case(
+    case: Case,
+    model: InbetweeningModel,
+    metrics: list[MetricDef],
+    backbones: Backbones,
+    config: EvalConfig,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """Generate and score one case; failures become the row's ``error``, never an exception."""
+    row: dict[str, Any] = {
+        "case_id": case.case_id,
+        "folder": case.folder,
+        "challenge": case.challenge,
+        "num_frames": case.num_frames,
+        "model": model.spec,
+    }
+    try:
+        start = time.perf_counter()
+        target = case.frames
+        assert target is not None
+        video = _generate(model, case, target[0], target[-1], config.seed)
+        timings["generate"] = time.perf_counter() - start
+        video = conform(video, case, (target.shape[-2], target.shape[-1]), row)
+        if config.save_videos:
+            write_video(config.out / VIDEOS_DIR / f"{case.case_id}.mp4", video)
+        start = time.perf_counter()
+        inputs = ScoringInputs(
+            video=video,
+            target=target,
+            first=target[0],
+            last=target[-1],
+            caption=case.caption,
+            first_desc=case.first_desc,
+            last_desc=case.last_desc,
+        )
+        scores = score_video(inputs, metrics, backbones)
+        timings["score"] = time.perf_counter() - start
+        for name, arrays in scores.run_features.items():
+            save_case_features(config.out, name, case.case_id, arrays)
+        row.update(scores.values)
+        if scores.unavailable:
+            row["unavailable"] = scores.unavailable
+    except Exception as exc:  # a run records every failure per case and goes on
+        row["error"] = f"{type(exc).__name__}: {exc}"
+    return row
+
+
+def _run_record(
+    config: EvalConfig, model_spec: str, metrics: list[MetricDef], bench_info: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "tgibench_version": __version__,
+        "created": now(),
+        "config": config.to_json(),
+        "model": model_spec,
+        "seed": config.seed,
+        "benchmark": bench_info,
+        "metrics": {m.name: m.info() for m in metrics},
+        "environment": environment(config.device),
+    }
+
+
+def evaluate(config: EvalConfig, *, progress: bool = True) -> RunSummary:
+    """Run (or resume) an evaluation; see :class:`EvalConfig` for the options."""
+    from tqdm import tqdm
+
+    full = load_benchmark(config.bench, frame_rule=config.frame_rule)
+    bench = full.filter(lengths=config.lengths, challenges=config.challenges)
+    metrics = select_metrics(config.metrics)
+    model = build_model(config.model)
+    bench_info = {
+        "source": config.bench,
+        "name": full.name,
+        "frame_rule": full.frame_rule,
+        "fingerprint": benchmark_fingerprint(full),
+        "num_cases": len(bench),
+        "case_ids": [c.case_id for c in bench],
+    }
+    run_dir = config.out
+    summary = RunSummary(run_dir=run_dir, total=len(bench))
+    with locked(run_dir):
+        start_or_resume(run_dir, config, _run_record(config, model.spec, metrics, bench_info))
+        done = set(iter_done(read_rows(run_dir / RESULTS_FILE)))
+        pending = [c for c in bench if c.case_id not in done]
+        summary.skipped = len(bench) - len(pending)
+        backbones = Backbones(config.device, config.backbone_options)
+        bar = tqdm(
+            pending,
+            desc=f"{model.spec} on {full.name}",
+            unit="case",
+            file=sys.stderr,
+            disable=not progress,
+            dynamic_ncols=True,
+        )
+        with (
+            ResultsWriter(run_dir / RESULTS_FILE) as writer,
+            open(run_dir / TIMINGS_FILE, "a") as timing_log,
+        ):
+            for case in bar:
+                bar.set_postfix_str(case.case_id)
+                timings: dict[str, float] = {}
+                row = run_case(case, model, metrics, backbones, config, timings)
+                writer.append(row)
+                timing_log.write(json.dumps({"case_id": case.case_id, **timings}) + "\n")
+                timing_log.flush()
+                if "error" in row:
+                    summary.failed.append((case.case_id, row["error"]))
+                    if config.fail_fast:
+                        summary.stopped_early = True
+                        break
+                else:
+                    summary.scored += 1
+                summary.unavailable.update(row.get("unavailable", {}))
+        rows = read_rows(run_dir / RESULTS_FILE)
+        if {r["case_id"] for r in rows} >= {c.case_id for c in bench}:
+            summary.run_metrics = finalize_run_metrics(run_dir, metrics, rows)
+    return summary

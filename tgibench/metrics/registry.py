@@ -1,0 +1,143 @@
+"""What each metric is: its pillar, direction, range, inputs, features and weights.
+
+The runner scores a case by computing, for every selected metric, ``compute(store)`` on a
+shared :class:`~tgibench.features.store.FeatureStore`; the definitions here are also what
+``tgibench metrics`` lists and what ``run.json`` records for the leaderboard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from tgibench.features.store import FEATURES, FeatureStore
+from tgibench.registry import Registry
+
+#: The pillars a metric belongs to, in the order tables show them.
+PILLARS: tuple[str, ...] = ("consistency", "semantic", "pace", "reconstruction", "distribution")
+
+#: Optional inputs a metric may need (see ScoringInputs.available).
+INPUTS: tuple[str, ...] = ("target", "keyframes", "caption", "descriptions")
+
+
+@dataclass(frozen=True)
+class MetricDef:
+    """One metric, scored per case or over the whole run.
+
+    Per-case metrics: ``compute(store)`` returns the case's value as a float.
+    Run-level metrics (FID, FVD; ``finalize`` is set): ``compute(store)`` returns the
+    case's feature arrays (``dict[str, Tensor]``), which the runner keeps per case, and
+    ``finalize(list of those dicts)`` returns one value for a set of cases (the run, a
+    challenge, a length). ``needs`` lists the optional inputs it requires; ``features``
+    the shared features it reads.
+    """
+
+    name: str
+    pillar: str
+    higher_is_better: bool
+    value_range: tuple[float, float]
+    needs: tuple[str, ...]
+    features: tuple[str, ...]
+    compute: Callable[[FeatureStore], Any]
+    summary: str
+    default: bool = True
+    finalize: Callable[[list[dict[str, Any]]], float] | None = None
+
+    @property
+    def run_level(self) -> bool:
+        """True for metrics computed over a set of cases (FID, FVD), not per case."""
+        return self.finalize is not None
+
+    @property
+    def backbones(self) -> tuple[str, ...]:
+        """Backbones (weights) this metric loads, through its features."""
+        names: list[str] = []
+        for feature in self.features:
+            names.extend(b for b in FEATURES.get(feature).backbones if b not in names)
+        return tuple(names)
+
+    def info(self) -> dict[str, Any]:
+        """JSON-ready description, recorded in run.json for the leaderboard."""
+        return {
+            "pillar": self.pillar,
+            "higher_is_better": self.higher_is_better,
+            "range": list(self.value_range),
+            "needs": list(self.needs),
+            "backbones": list(self.backbones),
+            "summary": self.summary,
+            "run_level": self.run_level,
+        }
+
+
+#: Modules that register the built-in metrics, one per pillar (imported on first lookup).
+BUILTIN_METRIC_MODULES: tuple[str, ...] = (
+    "tgibench.metrics.reconstruction",
+    "tgibench.metrics.consistency",
+)
+METRICS: Registry[MetricDef] = Registry("metric", builtin_modules=BUILTIN_METRIC_MODULES)
+
+
+def register_metric(
+    name: str,
+    *,
+    pillar: str,
+    higher_is_better: bool,
+    value_range: tuple[float, float],
+    needs: tuple[str, ...] = (),
+    features: tuple[str, ...] = (),
+    default: bool = True,
+    finalize: Callable[[list[dict[str, Any]]], float] | None = None,
+) -> Callable[[Callable[[FeatureStore], Any]], Callable[[FeatureStore], Any]]:
+    """Decorator registering ``compute(store)`` as the metric ``name``.
+
+    ``compute`` returns a float (per-case metric) or, with ``finalize`` given, the case's
+    feature arrays for a run-level metric (see MetricDef). The first line of the
+    function's docstring is the metric's one-line summary.
+    """
+    if pillar not in PILLARS:
+        raise ValueError(f"metric {name}: unknown pillar {pillar!r}")
+    unknown = set(needs) - set(INPUTS)
+    if unknown:
+        raise ValueError(f"metric {name}: unknown inputs {sorted(unknown)}")
+
+    def decorate(compute: Callable[[FeatureStore], float]) -> Callable[[FeatureStore], float]:
+        summary = (compute.__doc__ or "").strip().splitlines()[0] if compute.__doc__ else ""
+        METRICS.register(name)(
+            MetricDef(
+                name,
+                pillar,
+                higher_is_better,
+                value_range,
+                needs,
+                features,
+                compute,
+                summary,
+                default,
+            )
+        )
+        return compute
+
+    return decorate
+
+
+def select_metrics(names: Iterable[str] | None = None) -> list[MetricDef]:
+    """Metric definitions for names or pillar names ("pace", "reconstruction", ...).
+
+    ``None`` or ``["default"]`` selects every metric marked default; ``["all"]`` every one.
+    Order follows PILLARS, then registration; duplicates are dropped.
+    """
+    every = [METRICS.get(n) for n in METRICS.names()]
+    wanted = list(names) if names is not None else ["default"]
+    chosen: list[MetricDef] = []
+    for name in wanted:
+        if name == "all":
+            group = every
+        elif name == "default":
+            group = [m for m in every if m.default]
+        elif name in PILLARS:
+            group = [m for m in every if m.pillar == name]
+        else:
+            group = [METRICS.get(name)]
+        chosen.extend(m for m in group if m not in chosen)
+    return sorted(chosen, key=lambda m: PILLARS.index(m.pillar))

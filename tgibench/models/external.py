@@ -1,0 +1,111 @@
+"""Adapters for videos made elsewhere: ``folder`` (files already on disk) and ``command``.
+
+This is how models with their own code (TRF, GI, ViBiDSampler, FCVG, ...) are scored:
+either run them beforehand and point ``folder`` at the results, or let ``command`` call
+them once per case.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import tempfile
+from pathlib import Path
+
+import torch
+
+from tgibench.data.layout import LayoutError, list_frame_files
+from tgibench.models.base import ModelBase, register_model
+from tgibench.video import VideoError, read_frames, read_video, write_image
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
+
+
+def read_video_or_frames(base: Path) -> torch.Tensor:
+    """Read ``base`` + a video suffix, or the frame folder ``base/`` (00000.png, ...)."""
+    for suffix in VIDEO_SUFFIXES:
+        if base.with_name(base.name + suffix).is_file():
+            return read_video(base.with_name(base.name + suffix))
+    if base.is_dir():
+        try:
+            return read_frames(list_frame_files(base))
+        except LayoutError as exc:
+            raise VideoError(str(exc)) from None
+    raise VideoError(
+        f"no video {base.name}{{{','.join(VIDEO_SUFFIXES)}}} and no frame folder {base}/"
+    )
+
+
+@register_model("folder")
+class Folder(ModelBase):
+    """Videos generated elsewhere: ``<path>/<case_id>.mp4`` or a frame folder ``<path>/<case_id>/``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path).expanduser()
+        if not self.path.is_dir():
+            raise FileNotFoundError(f"folder model: {self.path} is not a directory")
+
+    def generate(
+        self,
+        first: torch.Tensor,
+        last: torch.Tensor,
+        prompt: str,
+        num_frames: int,
+        *,
+        seed: int = 0,
+        case_id: str | None = None,
+    ) -> torch.Tensor:
+        if case_id is None:
+            raise ValueError("the folder model needs the case id to find the video")
+        return read_video_or_frames(self.path / case_id)
+
+
+@register_model("command")
+class Command(ModelBase):
+    """Runs a program per case: ``cmd`` with {first} {last} {prompt} {n} {seed} {out} filled in.
+
+    ``{first}``/``{last}`` are PNG files of the keyframes; the program must write the video
+    to ``{out}`` (an .mp4 path) or a frame folder at ``{out}`` without the suffix. The
+    command is split like a shell line but run without a shell, so a prompt cannot inject
+    commands. Example: ``command:cmd="python gen.py {first} {last} {prompt} {n} {out}"``.
+    """
+
+    def __init__(self, cmd: str, timeout: float = 3600.0) -> None:
+        self.template = shlex.split(cmd)
+        if not any("{out}" in part for part in self.template):
+            raise ValueError(
+                "command model: cmd must contain {out}, where the program writes the video"
+            )
+        self.timeout = timeout
+
+    def generate(
+        self,
+        first: torch.Tensor,
+        last: torch.Tensor,
+        prompt: str,
+        num_frames: int,
+        *,
+        seed: int = 0,
+        case_id: str | None = None,
+    ) -> torch.Tensor:
+        with tempfile.TemporaryDirectory(prefix="tgibench-cmd-") as tmp:
+            work = Path(tmp)
+            write_image(work / "first.png", first)
+            write_image(work / "last.png", last)
+            fields = {
+                "first": str(work / "first.png"),
+                "last": str(work / "last.png"),
+                "prompt": prompt,
+                "n": str(num_frames),
+                "seed": str(seed),
+                "out": str(work / "out.mp4"),
+                "case_id": case_id or "case",
+            }
+            argv = [part.format(**fields) for part in self.template]
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=self.timeout, check=False
+            )
+            if done.returncode != 0:
+                tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+                raise RuntimeError(f"command exited with {done.returncode}: {' | '.join(tail)}")
+            return read_video_or_frames(work / "out")

@@ -1,0 +1,27 @@
+"""One tensor convention for videos, and reading/writing them.
+
+A video is a ``torch.Tensor`` of shape ``(T, C, H, W)``, float32, RGB, values in ``[0, 1]``;
+a batch adds a leading ``B``. Frame 0 and frame T-1 are the keyframes. An image is
+``(C, H, W)`` with the same dtype and range.
+"""
+
+from tgibench.video.checks import VideoError, check_image, check_video, quantize
+from tgibench.video.io import (
+    read_frames,
+    read_image,
+    read_video,
+    write_image,
+    write_video,
+)
+
+__all__ = [
+    "VideoError",
+    "check_image",
+    "check_video",
+    "quantize",
+    "read_frames",
+    "read_image",
+    "read_video",
+    "write_image",
+    "write_video",
+]

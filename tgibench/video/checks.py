@@ -1,0 +1,51 @@
+"""Validation of the video tensor convention: (T, C, H, W) float32 RGB in [0, 1]."""
+
+from __future__ import annotations
+
+import torch
+
+
+class VideoError(ValueError):
+    """A video or image is missing, unreadable or breaks the tensor convention."""
+
+
+def check_video(video: torch.Tensor, *, name: str = "video", min_frames: int = 2) -> torch.Tensor:
+    """Return ``video`` if it is a valid (T, C, H, W) float video in [0, 1]; else raise.
+
+    Checks: 4 dimensions, 3 channels, at least ``min_frames`` frames, a floating dtype,
+    finite values (no NaN/inf) and the range [0, 1] (a tolerance of 1e-3 for rounding).
+    """
+    if not isinstance(video, torch.Tensor):
+        raise VideoError(f"{name}: expected a torch.Tensor, got {type(video).__name__}")
+    if video.ndim != 4 or video.shape[1] != 3:
+        raise VideoError(f"{name}: expected shape (T, 3, H, W), got {tuple(video.shape)}")
+    if video.shape[0] < min_frames:
+        raise VideoError(f"{name}: has {video.shape[0]} frames, at least {min_frames} needed")
+    if not video.is_floating_point():
+        raise VideoError(f"{name}: expected a float tensor in [0, 1], got dtype {video.dtype}")
+    finite = torch.isfinite(video)
+    if not bool(finite.all()):
+        bad = (~finite).flatten(1).any(1).nonzero().flatten().tolist()
+        raise VideoError(f"{name}: NaN or inf values in frame(s) {bad[:10]}")
+    lo, hi = float(video.min()), float(video.max())
+    if lo < -1e-3 or hi > 1 + 1e-3:
+        raise VideoError(f"{name}: values must lie in [0, 1], found [{lo:.3g}, {hi:.3g}]")
+    return video
+
+
+def check_image(image: torch.Tensor, *, name: str = "image") -> torch.Tensor:
+    """Return ``image`` if it is a valid (C, H, W) float image in [0, 1]; else raise."""
+    if not isinstance(image, torch.Tensor) or image.ndim != 3:
+        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise VideoError(f"{name}: expected an image tensor of shape (3, H, W), got {shape}")
+    check_video(image[None], name=name, min_frames=1)
+    return image
+
+
+def quantize(video: torch.Tensor) -> torch.Tensor:
+    """Round to the 256 levels of 8-bit video, clamped to [0, 1] (what a saved file holds).
+
+    Scoring the quantized tensor makes ``evaluate`` (in memory) and ``score`` (from the
+    saved lossless file) give identical numbers.
+    """
+    return (video.clamp(0, 1) * 255).round().div(255).to(torch.float32)

@@ -1,0 +1,137 @@
+"""Reading and writing images, frame folders and video files.
+
+Video files are written losslessly (H.264 RGB, CRF 0) by PyAV and read by decord (or PyAV),
+so a saved video decodes to exactly the 8-bit frames that were scored. Writes are atomic:
+a file is written beside its destination and renamed into place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from tgibench.fileio import atomic_path
+from tgibench.video.checks import VideoError, check_video
+
+DEFAULT_FPS = 15  # the paper saves its videos at 15 fps
+
+
+def _to_tensor(array: np.ndarray) -> torch.Tensor:
+    """(..., H, W, 3) uint8 → (..., 3, H, W) float32 in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(array)).movedim(-1, -3).float().div_(255)
+
+
+def _to_uint8(video: torch.Tensor) -> np.ndarray:
+    """(..., 3, H, W) float in [0, 1] → (..., H, W, 3) uint8."""
+    return video.detach().cpu().clamp(0, 1).mul(255).round().to(torch.uint8).movedim(-3, -1).numpy()
+
+
+def read_image(path: str | os.PathLike[str]) -> torch.Tensor:
+    """Read an image file as (3, H, W) float32 RGB in [0, 1].
+
+    Grayscale images are repeated to three channels; RGBA and palette images are
+    composited on black (the alpha channel is dropped, as video has none).
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            converted: Image.Image = img
+            if img.mode in ("RGBA", "LA", "P", "PA"):
+                background = Image.new("RGBA", img.size, (0, 0, 0, 255))
+                converted = Image.alpha_composite(background, img.convert("RGBA"))
+            rgb = np.array(converted.convert("RGB"))  # a writable copy
+    except FileNotFoundError:
+        raise VideoError(f"{path}: image file not found") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise VideoError(f"{path}: not a readable image ({exc})") from None
+    return _to_tensor(rgb)
+
+
+def read_frames(paths: Sequence[str | os.PathLike[str]]) -> torch.Tensor:
+    """Read image files as one (T, 3, H, W) video; all frames must share one size."""
+    frames = [read_image(p) for p in paths]
+    if not frames:
+        raise VideoError("no frame files given")
+    size = frames[0].shape
+    for path, frame in zip(paths, frames, strict=True):
+        if frame.shape != size:
+            raise VideoError(
+                f"{path}: frame size {tuple(frame.shape[1:])} differs from the first frame's "
+                f"{tuple(size[1:])}"
+            )
+    return torch.stack(frames)
+
+
+def write_image(path: str | os.PathLike[str], image: torch.Tensor, quality: int = 92) -> None:
+    """Write a (3, H, W) image in [0, 1]; the format follows the suffix (.jpg, .png)."""
+    array = _to_uint8(image)
+    kwargs = {"quality": quality} if Path(path).suffix.lower() in (".jpg", ".jpeg") else {}
+    image_format = Image.registered_extensions().get(Path(path).suffix.lower())
+    if image_format is None:
+        raise VideoError(f"{path}: unknown image suffix (use .jpg or .png)")
+    with atomic_path(path) as tmp:
+        Image.fromarray(array).save(tmp, format=image_format, **kwargs)
+
+
+def _read_decord(path: Path) -> np.ndarray:
+    import decord
+
+    reader = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1)
+    return reader.get_batch(list(range(len(reader)))).asnumpy()
+
+
+def _read_pyav(path: Path) -> np.ndarray:
+    import av
+
+    with av.open(str(path)) as container:
+        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+    return np.stack(frames) if frames else np.zeros((0, 0, 0, 3), np.uint8)
+
+
+_READERS = {"decord": _read_decord, "pyav": _read_pyav}
+DEFAULT_READER = "decord"  # measured against PyAV by benchmarks/run.py; identical frames
+
+
+def read_video(path: str | os.PathLike[str], backend: str = DEFAULT_READER) -> torch.Tensor:
+    """Read a video file as (T, 3, H, W) float32 RGB in [0, 1]; raise VideoError if unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise VideoError(f"{path}: video file not found")
+    if backend not in _READERS:
+        raise VideoError(f"unknown video reader {backend!r}; choose from {sorted(_READERS)}")
+    try:
+        array = _READERS[backend](path)
+    except Exception as exc:  # decoders raise their own types (DECORDError, av.FFmpegError)
+        raise VideoError(f"{path}: not a readable video ({type(exc).__name__}: {exc})") from None
+    if array.ndim != 4 or array.shape[0] == 0:
+        raise VideoError(f"{path}: the file holds no decodable frames")
+    return _to_tensor(array)
+
+
+def write_video(path: str | os.PathLike[str], video: torch.Tensor, fps: int = DEFAULT_FPS) -> None:
+    """Write a (T, 3, H, W) video in [0, 1] as a lossless H.264 RGB mp4, atomically.
+
+    Height and width must be even (a constraint of H.264).
+    """
+    import av
+
+    check_video(video, name=str(path), min_frames=1)
+    frames = _to_uint8(video)
+    _, height, width, _ = frames.shape
+    if height % 2 or width % 2:
+        raise VideoError(f"{path}: H.264 needs an even height and width, got {height}x{width}")
+    with atomic_path(path) as tmp, av.open(tmp, "w", format="mp4") as container:
+        stream = container.add_stream("libx264rgb", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb24"
+        stream.options = {"crf": "0", "preset": "veryfast"}
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
