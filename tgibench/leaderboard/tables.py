@@ -42,7 +42,7 @@ def _fmt(value: float) -> str:
 
 def _best(table: pd.DataFrame, runs: Runs, name: str, group: pd.Index) -> set:
     column = table.loc[group, name].dropna()
-    if column.empty:
+    if len(column) < 2:  # nothing to compare against
         return set()
     best = column.max() if runs.metrics[name]["higher_is_better"] else column.min()
     return set(column[column == best].index)
@@ -63,10 +63,10 @@ def to_markdown(runs: Runs, table: pd.DataFrame, title: str) -> str:
         for key in members:
             row = table.loc[key]
             labels = list(key) if isinstance(key, tuple) else [key]
-            cells = [str(x) for x in labels] + [str(row["cases"]), str(row["failed"])]
+            cells = [str(x) for x in labels] + [str(int(row["cases"])), str(int(row["failed"]))]
             for m in metrics:
                 text = _fmt(row[m])
-                cells.append(f"**{text}**" if key in best[m] and len(members) > 1 else text)
+                cells.append(f"**{text}**" if key in best[m] else text)
             lines.append("| " + " | ".join(cells) + " |")
     notes = [f"- {m}: unavailable: {runs.unavailable[m]}" for m in metrics if m in runs.unavailable]
     if notes:

@@ -23,7 +23,9 @@ DEFAULT_FPS = 15  # the paper saves its videos at 15 fps
 
 def _to_tensor(array: np.ndarray) -> torch.Tensor:
     """(..., H, W, 3) uint8 → (..., 3, H, W) float32 in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(array)).movedim(-1, -3).float().div_(255)
+    return (
+        torch.from_numpy(np.ascontiguousarray(array)).movedim(-1, -3).contiguous().float().div_(255)
+    )
 
 
 def _to_uint8(video: torch.Tensor) -> np.ndarray:
@@ -95,23 +97,34 @@ def _read_pyav(path: Path) -> np.ndarray:
 
 
 _READERS = {"decord": _read_decord, "pyav": _read_pyav}
-DEFAULT_READER = "decord"  # measured against PyAV by benchmarks/run.py; identical frames
+#: Reader order of ``backend="auto"``: the faster first (benchmarks/run.py measures both);
+#: the other is tried when the first fails (decord mis-sizes some small RGB frames).
+AUTO_ORDER = ("pyav", "decord")
 
 
-def read_video(path: str | os.PathLike[str], backend: str = DEFAULT_READER) -> torch.Tensor:
-    """Read a video file as (T, 3, H, W) float32 RGB in [0, 1]; raise VideoError if unreadable."""
+def read_video(path: str | os.PathLike[str], backend: str = "auto") -> torch.Tensor:
+    """Read a video file as (T, 3, H, W) float32 RGB in [0, 1]; raise VideoError if unreadable.
+
+    ``backend`` is "decord", "pyav" or "auto" (both, in ``AUTO_ORDER``).
+    """
     path = Path(path)
     if not path.is_file():
         raise VideoError(f"{path}: video file not found")
-    if backend not in _READERS:
-        raise VideoError(f"unknown video reader {backend!r}; choose from {sorted(_READERS)}")
-    try:
-        array = _READERS[backend](path)
-    except Exception as exc:  # decoders raise their own types (DECORDError, av.FFmpegError)
-        raise VideoError(f"{path}: not a readable video ({type(exc).__name__}: {exc})") from None
-    if array.ndim != 4 or array.shape[0] == 0:
-        raise VideoError(f"{path}: the file holds no decodable frames")
-    return _to_tensor(array)
+    if backend != "auto" and backend not in _READERS:
+        raise VideoError(
+            f"unknown video reader {backend!r}; choose from auto, {', '.join(sorted(_READERS))}"
+        )
+    failures = []
+    for name in AUTO_ORDER if backend == "auto" else (backend,):
+        try:
+            array = _READERS[name](path)
+        except Exception as exc:  # decoders raise their own types (DECORDError, av.FFmpegError)
+            failures.append(f"{name}: {type(exc).__name__}: {str(exc).strip()[:200]}")
+            continue
+        if array.ndim == 4 and array.shape[0] > 0:
+            return _to_tensor(array)
+        failures.append(f"{name}: no decodable frames")
+    raise VideoError(f"{path}: not a readable video ({'; '.join(failures)})")
 
 
 def write_video(path: str | os.PathLike[str], video: torch.Tensor, fps: int = DEFAULT_FPS) -> None:
