@@ -56,15 +56,19 @@ Metrics = Annotated[
 def _run(config: object, quiet: bool) -> None:
     from tgibench.data import BenchmarkError
     from tgibench.eval.config import EvalConfig
+    from tgibench.eval.distributed import current_shard
     from tgibench.eval.rundir import RunError
     from tgibench.eval.runner import evaluate
     from tgibench.spec import SpecError
 
     assert isinstance(config, EvalConfig)
+    shard = current_shard()
     try:
-        summary = evaluate(config, progress=not quiet)
+        summary = evaluate(config, progress=not quiet, shard=shard)
     except (BenchmarkError, RunError, SpecError, KeyError, ValueError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from None
+    if not shard.is_main:
+        return  # rank 0 reports for the whole sharded run
     typer.echo(
         f"{summary.run_dir}: {summary.scored} scored, {len(summary.failed)} failed, "
         f"{summary.skipped} already done (of {summary.total})"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +68,3 @@ class ResultsWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def iter_done(rows: list[dict[str, Any]]) -> Iterator[str]:
-    """Case ids that already have a row (scored or failed)."""
-    return (row["case_id"] for row in rows if "case_id" in row)

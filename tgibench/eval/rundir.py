@@ -28,10 +28,15 @@ class RunError(RuntimeError):
 
 
 @contextmanager
-def locked(run_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``run_dir`` (released even if the process is killed)."""
+def locked(run_dir: Path, rank: int = 0) -> Iterator[None]:
+    """Hold an exclusive lock on ``run_dir`` (released even if the process is killed).
+
+    Rank 0 (a single-process run) holds ``.lock``; other ranks of a sharded run their own.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(run_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(
+        run_dir / (".lock" if rank == 0 else f".lock.rank{rank}"), os.O_RDWR | os.O_CREAT, 0o644
+    )
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

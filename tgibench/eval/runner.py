@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,19 @@ from tgibench import __version__
 from tgibench.data import Case, load_benchmark
 from tgibench.data.manifest import benchmark_fingerprint
 from tgibench.eval.config import EvalConfig
+from tgibench.eval.distributed import (
+    Shard,
+    all_rows,
+    barrier,
+    current_shard,
+    init,
+    merge_results,
+    share_from_main,
+)
 from tgibench.eval.provenance import environment, now
-from tgibench.eval.results import RESULTS_FILE, ResultsWriter, iter_done, read_rows
+from tgibench.eval.results import ResultsWriter
 from tgibench.eval.run_metrics import finalize_run_metrics, save_case_features
-from tgibench.eval.rundir import TIMINGS_FILE, VIDEOS_DIR, locked, start_or_resume
+from tgibench.eval.rundir import TIMINGS_FILE, VIDEOS_DIR, RunError, locked, start_or_resume
 from tgibench.eval.scoring import score_video
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
@@ -152,58 +161,110 @@ def _run_record(
     }
 
 
-def evaluate(config: EvalConfig, *, progress: bool = True) -> RunSummary:
-    """Run (or resume) an evaluation; see :class:`EvalConfig` for the options."""
+def _run_cases(
+    cases: list[Case],
+    model: InbetweeningModel,
+    metrics: list[MetricDef],
+    config: EvalConfig,
+    results_path: Path,
+    summary: RunSummary,
+    progress: bool,
+    label: str,
+) -> None:
+    """Generate and score ``cases`` in order, appending one row each to ``results_path``."""
     from tqdm import tqdm
 
+    backbones = Backbones(config.device, config.backbone_options)
+    bar = tqdm(
+        cases, desc=label, unit="case", file=sys.stderr, disable=not progress, dynamic_ncols=True
+    )
+    with ResultsWriter(results_path) as writer, open(config.out / TIMINGS_FILE, "a") as timing_log:
+        for case in bar:
+            bar.set_postfix_str(case.case_id)
+            timings: dict[str, float] = {}
+            row = run_case(case, model, metrics, backbones, config, timings)
+            writer.append(row)
+            timing_log.write(json.dumps({"case_id": case.case_id, **timings}) + "\n")
+            timing_log.flush()
+            if "error" in row:
+                summary.failed.append((case.case_id, row["error"]))
+                if config.fail_fast:
+                    summary.stopped_early = True
+                    return
+            else:
+                summary.scored += 1
+            summary.unavailable.update(row.get("unavailable", {}))
+
+
+def evaluate(
+    config: EvalConfig, *, progress: bool = True, shard: Shard | None = None
+) -> RunSummary:
+    """Run (or resume) an evaluation; see :class:`EvalConfig` for the options.
+
+    Under torchrun (or with an explicit ``shard``) each rank scores its share of the cases;
+    rank 0 merges the rows into results.jsonl and computes run-level metrics.
+    """
+    shard = shard or current_shard()
+    config = replace(config, device=shard.device(config.device))
     full = load_benchmark(config.bench, frame_rule=config.frame_rule)
     bench = full.filter(lengths=config.lengths, challenges=config.challenges)
     metrics = select_metrics(config.metrics)
     model = build_model(config.model)
-    bench_info = {
+    case_ids = [c.case_id for c in bench]
+    bench_info: dict[str, Any] = {
         "source": config.bench,
         "name": full.name,
         "frame_rule": full.frame_rule,
         "fingerprint": benchmark_fingerprint(full),
         "num_cases": len(bench),
-        "case_ids": [c.case_id for c in bench],
+        "case_ids": case_ids,
     }
     run_dir = config.out
     summary = RunSummary(run_dir=run_dir, total=len(bench))
-    with locked(run_dir):
-        start_or_resume(run_dir, config, _run_record(config, model.spec, metrics, bench_info))
-        done = set(iter_done(read_rows(run_dir / RESULTS_FILE)))
-        pending = [c for c in bench if c.case_id not in done]
-        summary.skipped = len(bench) - len(pending)
-        backbones = Backbones(config.device, config.backbone_options)
-        bar = tqdm(
-            pending,
-            desc=f"{model.spec} on {full.name}",
-            unit="case",
-            file=sys.stderr,
-            disable=not progress,
-            dynamic_ncols=True,
+    init(shard)
+    with locked(run_dir, shard.rank):
+        verdict = None
+        if shard.is_main:
+            try:
+                start_or_resume(
+                    run_dir, config, _run_record(config, model.spec, metrics, bench_info)
+                )
+            except RunError as exc:
+                verdict = str(exc)
+        verdict = share_from_main(shard, verdict)
+        if verdict:
+            raise RunError(verdict)
+        done = {row["case_id"] for row in all_rows(run_dir)}
+        mine = [c for i, c in enumerate(bench) if shard.owns(i) and c.case_id not in done]
+        summary.skipped = sum(1 for i, c in enumerate(bench) if shard.owns(i)) - len(mine)
+        label = f"{model.spec} on {full.name}" + (
+            f" [rank {shard.rank}/{shard.world_size}]" if shard.distributed else ""
         )
-        with (
-            ResultsWriter(run_dir / RESULTS_FILE) as writer,
-            open(run_dir / TIMINGS_FILE, "a") as timing_log,
-        ):
-            for case in bar:
-                bar.set_postfix_str(case.case_id)
-                timings: dict[str, float] = {}
-                row = run_case(case, model, metrics, backbones, config, timings)
-                writer.append(row)
-                timing_log.write(json.dumps({"case_id": case.case_id, **timings}) + "\n")
-                timing_log.flush()
-                if "error" in row:
-                    summary.failed.append((case.case_id, row["error"]))
-                    if config.fail_fast:
-                        summary.stopped_early = True
-                        break
-                else:
-                    summary.scored += 1
-                summary.unavailable.update(row.get("unavailable", {}))
-        rows = read_rows(run_dir / RESULTS_FILE)
-        if {r["case_id"] for r in rows} >= {c.case_id for c in bench}:
-            summary.run_metrics = finalize_run_metrics(run_dir, metrics, rows)
+        _run_cases(
+            mine, model, metrics, config, shard.results_path(run_dir), summary, progress, label
+        )
+        barrier(shard)
+        if shard.is_main:
+            rows = merge_results(run_dir, case_ids)
+            if shard.distributed:
+                summary = summarize(run_dir, rows, case_ids, summary.skipped)
+            if {r["case_id"] for r in rows} >= set(case_ids):
+                summary.run_metrics = finalize_run_metrics(run_dir, metrics, rows)
+    return summary
+
+
+def summarize(
+    run_dir: Path, rows: list[dict[str, Any]], case_ids: list[str], skipped: int
+) -> RunSummary:
+    """A summary of the whole run from its merged rows (rank 0 of a sharded run)."""
+    wanted = set(case_ids)
+    summary = RunSummary(run_dir=run_dir, total=len(case_ids), skipped=skipped)
+    for row in rows:
+        if row["case_id"] not in wanted:
+            continue
+        if "error" in row:
+            summary.failed.append((row["case_id"], row["error"]))
+        else:
+            summary.scored += 1
+        summary.unavailable.update(row.get("unavailable", {}))
     return summary
