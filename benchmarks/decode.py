@@ -23,7 +23,11 @@ def _time_reader(path: Path, backend: str, repeats: int) -> float:
 
 def measure_decode(quick: bool) -> dict[str, Any]:
     """Frames per second of each reader on synthetic lossless videos; ratio = decord / pyav time."""
-    shapes = [(33, 256, 256), (33, 480, 832)] if quick else [(25, 256, 256), (33, 480, 832), (81, 480, 832)]
+    shapes = (
+        [(33, 256, 256), (33, 480, 832)]
+        if quick
+        else [(25, 256, 256), (33, 480, 832), (81, 480, 832)]
+    )
     repeats = 2 if quick else 4
     detail: dict[str, Any] = {}
     ratios = []
@@ -31,7 +35,9 @@ def measure_decode(quick: bool) -> dict[str, Any]:
         for frames, height, width in shapes:
             gen = torch.Generator().manual_seed(0)
             smooth = torch.nn.functional.interpolate(
-                torch.rand(frames, 3, height // 8, width // 8, generator=gen), size=(height, width), mode="bilinear"
+                torch.rand(frames, 3, height // 8, width // 8, generator=gen),
+                size=(height, width),
+                mode="bilinear",
             )
             path = Path(tmp) / f"{frames}x{height}x{width}.mp4"
             write_video(path, smooth)

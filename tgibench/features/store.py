@@ -59,7 +59,12 @@ class FeatureDef:
 
 
 #: Modules that register the built-in features (imported on first lookup).
-BUILTIN_FEATURE_MODULES: tuple[str, ...] = ("tgibench.features.lpips_net",)
+BUILTIN_FEATURE_MODULES: tuple[str, ...] = (
+    "tgibench.features.lpips_net",
+    "tgibench.features.clip",
+    "tgibench.features.xclip",
+    "tgibench.features.motion",
+)
 FEATURES: Registry[FeatureDef] = Registry("feature", builtin_modules=BUILTIN_FEATURE_MODULES)
 
 

@@ -14,9 +14,17 @@
 (100, 1.0)
 """
 
-from tgibench.metrics.consistency import LPIPSFrames
+from tgibench.metrics.consistency import Flicker, KeyframeAdherence, LPIPSFrames, WarpingError
+from tgibench.metrics.pace import PaceStability
 from tgibench.metrics.reconstruction import LPIPS, PSNR, SSIM
 from tgibench.metrics.registry import METRICS, PILLARS, MetricDef, register_metric, select_metrics
+from tgibench.metrics.semantic import (
+    CLIPScore,
+    CLIPSIMFrames,
+    DescTrajectory,
+    XCLIPScore,
+    register_vqa_scorer,
+)
 
 __all__ = [
     "LPIPS",
@@ -24,8 +32,17 @@ __all__ = [
     "PILLARS",
     "PSNR",
     "SSIM",
+    "CLIPSIMFrames",
+    "CLIPScore",
+    "DescTrajectory",
+    "Flicker",
+    "KeyframeAdherence",
     "LPIPSFrames",
     "MetricDef",
+    "PaceStability",
+    "WarpingError",
+    "XCLIPScore",
     "register_metric",
+    "register_vqa_scorer",
     "select_metrics",
 ]

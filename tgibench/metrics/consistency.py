@@ -1,14 +1,24 @@
 """Frame-consistency pillar: how coherently a generated video goes from frame to frame.
 
 Per-case definitions and metric classes; the maths is in
-``tgibench.metrics.functional.consistency``.
+``tgibench.metrics.functional.consistency``. Warping error and flicker read the shared
+``motion`` feature (one optical-flow pass per video), keyframe adherence the ``lpips``
+feature's distances to the given keyframes.
 """
 
 from __future__ import annotations
 
+import torch
+
 from tgibench.features.store import FeatureStore
-from tgibench.metrics.base import WithLPIPSNet
-from tgibench.metrics.functional.consistency import lpips_frames
+from tgibench.metrics.base import MeanOverVideos, WithLPIPSNet
+from tgibench.metrics.functional.consistency import (
+    flicker,
+    flicker_values,
+    keyframe_adherence,
+    lpips_frames,
+    warping_error,
+)
 from tgibench.metrics.registry import register_metric
 
 
@@ -24,6 +34,43 @@ def _lpips_frames(store: FeatureStore) -> float:
     return float(store["lpips"].adjacent.mean())
 
 
+@register_metric(
+    "warping_error",
+    pillar="consistency",
+    higher_is_better=False,
+    value_range=(0.0, 1.0),
+    features=("motion",),
+)
+def _warping_error(store: FeatureStore) -> float:
+    """Occlusion-masked flow warping error of adjacent frames (EvalCrafter-style)."""
+    return float(store["motion"].warp_error.mean())
+
+
+@register_metric(
+    "flicker",
+    pillar="consistency",
+    higher_is_better=False,
+    value_range=(0.0, 1.0),
+    features=("motion",),
+)
+def _flicker(store: FeatureStore) -> float:
+    """Back-and-forth brightness change that motion does not explain (temporal flicker)."""
+    return float(flicker_values(store["motion"]).mean())
+
+
+@register_metric(
+    "keyframe_adherence",
+    pillar="consistency",
+    higher_is_better=False,
+    value_range=(0.0, 1.0),
+    needs=("keyframes",),
+    features=("lpips",),
+)
+def _keyframe_adherence(store: FeatureStore) -> float:
+    """Mean LPIPS of generated frames 0 and T-1 to the given keyframes."""
+    return float(store["lpips"].to_keyframes.mean())
+
+
 class LPIPSFrames(WithLPIPSNet):
     """Mean adjacent-frame LPIPS (the paper's LPIPS-frames), lower is better."""
 
@@ -32,3 +79,44 @@ class LPIPSFrames(WithLPIPSNet):
     plot_upper_bound = 1.0
     function = staticmethod(lpips_frames)
     needs_target = False
+
+
+class WarpingError(MeanOverVideos):
+    """Mean flow warping error, lower is better, range [0, 1]: ``update(video)``."""
+
+    higher_is_better = False
+    plot_lower_bound = 0.0
+    plot_upper_bound = 1.0
+    function = staticmethod(warping_error)
+    needs_target = False
+
+
+class Flicker(MeanOverVideos):
+    """Mean motion-compensated temporal flicker, lower is better, range [0, 1]: ``update(video)``."""
+
+    higher_is_better = False
+    plot_lower_bound = 0.0
+    plot_upper_bound = 1.0
+    function = staticmethod(flicker)
+    needs_target = False
+
+
+class KeyframeAdherence(WithLPIPSNet):
+    """Mean LPIPS of end frames to the given keyframes, lower is better.
+
+    ``update(video, keyframes)`` with ``keyframes`` (2, 3, H, W) = (first, last), or a
+    batch (B, T, 3, H, W) with (B, 2, 3, H, W).
+    """
+
+    higher_is_better = False
+    plot_lower_bound = 0.0
+    plot_upper_bound = 1.0
+    function = staticmethod(keyframe_adherence)
+
+    def update(self, video: torch.Tensor, keyframes: torch.Tensor | None = None) -> None:
+        """Add one video (or a batch) with its given keyframes."""
+        if keyframes is None:
+            raise ValueError(
+                "KeyframeAdherence needs the given keyframes: update(video, keyframes)"
+            )
+        super().update(video, keyframes)

@@ -74,6 +74,8 @@ class MetricDef:
 BUILTIN_METRIC_MODULES: tuple[str, ...] = (
     "tgibench.metrics.reconstruction",
     "tgibench.metrics.consistency",
+    "tgibench.metrics.semantic",
+    "tgibench.metrics.pace",
 )
 METRICS: Registry[MetricDef] = Registry("metric", builtin_modules=BUILTIN_METRIC_MODULES)
 

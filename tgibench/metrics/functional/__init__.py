@@ -4,7 +4,37 @@ Each returns the mean over frames by default and per-frame values with
 ``reduction="none"``. Networks are passed with ``net=`` to avoid rebuilding them.
 """
 
-from tgibench.metrics.functional.consistency import lpips_frames
+from tgibench.metrics.functional.consistency import (
+    flicker,
+    keyframe_adherence,
+    lpips_frames,
+    warping_error,
+)
+from tgibench.metrics.functional.pace import pace_parts, pace_stability
 from tgibench.metrics.functional.reconstruction import lpips, psnr, ssim
+from tgibench.metrics.functional.semantic import (
+    clip_score,
+    clipsim_frames,
+    desc_trajectory,
+    trajectory_parts,
+    vqa_score,
+    xclip_score,
+)
 
-__all__ = ["lpips", "lpips_frames", "psnr", "ssim"]
+__all__ = [
+    "clip_score",
+    "clipsim_frames",
+    "desc_trajectory",
+    "flicker",
+    "keyframe_adherence",
+    "lpips",
+    "lpips_frames",
+    "pace_parts",
+    "pace_stability",
+    "psnr",
+    "ssim",
+    "trajectory_parts",
+    "vqa_score",
+    "warping_error",
+    "xclip_score",
+]

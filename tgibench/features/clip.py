@@ -1,0 +1,316 @@
+"""CLIP (open_clip) image and text embeddings, computed once per video and shared.
+
+The backbone ``clip`` is any open_clip model. Its options (``Backbones(options={"clip":
+{...}})``, i.e. ``EvalConfig.backbone_options``, or :func:`load_clip` arguments) are:
+
+- ``model``: an open_clip architecture ("ViT-B-32", ``open_clip.list_models()``), or
+  ``"hf-hub:org/name"`` (an open_clip repository on the Hugging Face hub: its
+  ``open_clip_config.json`` and weights), or ``"local-dir:/path"`` (a folder holding the
+  same files). Default ``$TGIBENCH_CLIP_MODEL`` or ``"ViT-B-32"``.
+- ``pretrained``: an open_clip pretrained tag ("laion2b_s34b_b79k", "openai", ...;
+  ``open_clip.list_pretrained_tags_by_model(model)``) or a local checkpoint file (a state
+  dict saved with ``torch.save`` or safetensors, as open_clip publishes them). Ignored for
+  ``hf-hub:``/``local-dir:`` models. Default ``$TGIBENCH_CLIP_PRETRAINED`` or
+  ``"laion2b_s34b_b79k"``. ``"random"`` builds the architecture with random weights, for
+  tests only: the network then says so in ``weights``, has ``is_random=True`` and warns.
+- ``cache_dir``: where open_clip keeps downloads (default: the Hugging Face cache).
+
+Tags are fetched through ``huggingface_hub``, so ``HF_HUB_OFFLINE=1`` and ``HF_HOME``
+work as usual; weights that are neither cached nor downloadable raise
+:class:`~tgibench.weights.WeightsUnavailableError` naming them and how to provide them.
+
+Frames are preprocessed on tensors exactly as open_clip's evaluation transform does
+(resize, centre crop, normalise; no PIL round trip) and embedded in chunks, so the whole
+video is never held at the network's resolution.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from tgibench.features.backbones import register_backbone
+from tgibench.features.store import FeatureStore, register_feature
+from tgibench.weights import WeightsUnavailableError
+
+DEFAULT_CLIP_MODEL = "ViT-B-32"
+DEFAULT_CLIP_PRETRAINED = "laion2b_s34b_b79k"
+#: The ``pretrained`` value that asks for random weights (tests only).
+RANDOM_INIT = "random"
+_CHECKPOINT_SUFFIXES = (".bin", ".pt", ".pth", ".safetensors", ".npz")
+
+
+@dataclass(frozen=True)
+class FramePreprocess:
+    """Resize, centre-crop and normalise (N, 3, H, W) images in [0, 1] on tensors.
+
+    ``resize_mode`` "shortest" scales the image so that it covers ``fit`` (then crops),
+    "longest" so that it fits inside ``fit`` (then pads with ``fill``), "squash" resizes
+    to ``fit`` ignoring the aspect ratio; the result is centre-cropped or padded to
+    ``size``. This is open_clip's (and transformers' VideoMAE) evaluation transform.
+    """
+
+    size: tuple[int, int]
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    interpolation: str = "bicubic"
+    resize_mode: str = "shortest"
+    fit: tuple[int, int] | None = None
+    fill: float = 0.0
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        h, w = images.shape[-2:]
+        fit_h, fit_w = self.fit or self.size
+        if self.resize_mode == "squash":
+            new = (fit_h, fit_w)
+        elif self.resize_mode == "shortest" and fit_h == fit_w:  # torchvision's Resize(int)
+            long = int(fit_h * max(h, w) / min(h, w))
+            new = (fit_h, long) if h <= w else (long, fit_h)
+        elif self.resize_mode in ("shortest", "longest"):  # open_clip's ResizeKeepRatio
+            pick = min if self.resize_mode == "shortest" else max
+            ratio = pick(h / fit_h, w / fit_w)
+            new = (round(h / ratio), round(w / ratio))
+        else:
+            raise ValueError(f"unknown resize mode {self.resize_mode!r}")
+        if new != (h, w):
+            smooth = self.interpolation in ("bilinear", "bicubic")
+            images = F.interpolate(
+                images,
+                size=new,
+                mode=self.interpolation,
+                antialias=smooth,
+                **({"align_corners": False} if smooth else {}),
+            ).clamp(0, 1)  # as PIL and uint8 resizing do (bicubic overshoots)
+        images = _center_crop_or_pad(images, self.size, self.fill)
+        mean = images.new_tensor(self.mean).view(1, -1, 1, 1)
+        std = images.new_tensor(self.std).view(1, -1, 1, 1)
+        return (images - mean) / std
+
+
+def _center_crop_or_pad(images: torch.Tensor, size: tuple[int, int], fill: float) -> torch.Tensor:
+    """Centre crop to ``size`` (torchvision's offsets), padding with ``fill`` where smaller."""
+    h, w = images.shape[-2:]
+    pad_h, pad_w = max(size[0] - h, 0), max(size[1] - w, 0)
+    if pad_h or pad_w:
+        images = F.pad(
+            images, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2), value=fill
+        )
+        h, w = images.shape[-2:]
+    top, left = round((h - size[0]) / 2), round((w - size[1]) / 2)
+    return images[..., top : top + size[0], left : left + size[1]]
+
+
+class CLIPNet(torch.nn.Module):
+    """A frozen open_clip model that embeds frames and texts, L2-normalised.
+
+    Args:
+        model: an open_clip CLIP model (``encode_image``, ``encode_text``).
+        tokenizer: its open_clip tokenizer (list of str → token ids).
+        preprocess: the evaluation transform of its weights.
+        weights: what the weights are, e.g. ``"ViT-B-32 laion2b_s34b_b79k"``.
+        is_random: True when the weights are a random initialisation (tests only).
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        tokenizer: Any,
+        preprocess: FramePreprocess,
+        weights: str,
+        is_random: bool = False,
+    ) -> None:
+        super().__init__()
+        self.model = model.eval().requires_grad_(False)
+        self.tokenizer = tokenizer
+        self.preprocess = preprocess
+        self.weights = weights
+        self.is_random = is_random
+
+    def train(self, mode: bool = True) -> CLIPNet:
+        """A feature network stays in evaluation mode (no dropout), whatever is asked."""
+        return super().train(False)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @torch.no_grad()
+    def encode_images(self, images: torch.Tensor, chunk: int = 16) -> torch.Tensor:
+        """Unit-norm embeddings (N, D), float32 on the CPU, of (N, 3, H, W) images in [0, 1].
+
+        Images are resized and embedded ``chunk`` at a time.
+        """
+        parts = [
+            self.model.encode_image(  # type: ignore[operator]
+                self.preprocess(images[start : start + chunk].to(self.device).float())
+            )
+            for start in range(0, images.shape[0], chunk)
+        ]
+        return F.normalize(torch.cat(parts).float(), dim=-1).cpu()
+
+    @torch.no_grad()
+    def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
+        """Unit-norm embeddings (K, D), float32 on the CPU, of K texts."""
+        tokens = self.tokenizer(list(texts)).to(self.device)
+        return F.normalize(self.model.encode_text(tokens).float(), dim=-1).cpu()  # type: ignore[operator]
+
+
+def _looks_like_path(value: str) -> bool:
+    return os.sep in value or "/" in value or value.lower().endswith(_CHECKPOINT_SUFFIXES)
+
+
+def _how(model: str) -> str:
+    return (
+        "Point TGI-Bench at CLIP weights with the backbone options "
+        "(EvalConfig.backbone_options={'clip': {'pretrained': '/path/open_clip_pytorch_model.bin'}})"
+        " or the environment (TGIBENCH_CLIP_PRETRAINED=/path/file or a tag, "
+        f"TGIBENCH_CLIP_MODEL={model!r} or 'hf-hub:org/name'); or, on a machine with network, "
+        "run once without HF_HUB_OFFLINE (or `huggingface-cli download <repo>`) to fill the "
+        "Hugging Face cache ($HF_HOME), which is then used offline."
+    )
+
+
+def _fetch_weights(model: str, pretrained: str, cache_dir: str | None) -> str:
+    """Make sure the weights are on disk (downloading what the hub allows); describe them.
+
+    Raises WeightsUnavailableError when they are neither cached nor downloadable, and
+    ValueError for a pretrained value that is neither a tag of ``model`` nor a path.
+    """
+    from open_clip.pretrained import (
+        download_pretrained,
+        download_pretrained_from_hf,
+        get_pretrained_cfg,
+        list_pretrained_tags_by_model,
+    )
+
+    if model.startswith("hf-hub:"):
+        repo = model.removeprefix("hf-hub:")
+        try:
+            download_pretrained_from_hf(repo, filename="open_clip_config.json", cache_dir=cache_dir)
+            download_pretrained_from_hf(repo, cache_dir=cache_dir)
+        except OSError as exc:
+            raise WeightsUnavailableError(
+                f"open_clip repository {repo} (config and weights)",
+                f"{_how(model)} ({type(exc).__name__}: {str(exc).splitlines()[0]})",
+            ) from exc
+        return model
+    if model.startswith("local-dir:"):
+        folder = Path(model.removeprefix("local-dir:"))
+        if not (folder / "open_clip_config.json").is_file():
+            raise WeightsUnavailableError(
+                f"open_clip folder {folder}", f"It has no open_clip_config.json. {_how(model)}"
+            )
+        return model
+    tag = get_pretrained_cfg(model, pretrained)
+    if tag:
+        try:
+            download_pretrained(tag, cache_dir=cache_dir)
+        except OSError as exc:
+            raise WeightsUnavailableError(
+                f"CLIP {model} {pretrained} (hub: {tag['hf_hub'].rstrip('/')})",
+                f"{_how(model)} ({type(exc).__name__}: {str(exc).splitlines()[0]})",
+            ) from exc
+        return f"{model} {pretrained}"
+    if Path(pretrained).is_file():
+        return f"{model} from {pretrained}"
+    if _looks_like_path(pretrained):
+        raise WeightsUnavailableError(
+            f"CLIP {model} checkpoint {pretrained}", f"The file does not exist. {_how(model)}"
+        )
+    raise ValueError(
+        f"CLIP pretrained={pretrained!r} is neither an open_clip tag of {model} "
+        f"({', '.join(list_pretrained_tags_by_model(model)) or 'none'}) nor a checkpoint file"
+    )
+
+
+def load_clip(
+    model: str | None = None, pretrained: str | None = None, cache_dir: str | None = None
+) -> CLIPNet:
+    """Build an open_clip model with its weights, frozen, as a :class:`CLIPNet`.
+
+    ``None`` arguments take the defaults described in the module docstring
+    (``$TGIBENCH_CLIP_MODEL``/``$TGIBENCH_CLIP_PRETRAINED``, else ViT-B-32
+    laion2b_s34b_b79k). ``pretrained="random"`` gives a random initialisation.
+
+    >>> net = load_clip("ViT-S-32", "random")  # doctest: +SKIP
+    >>> net.encode_texts(["a cat"]).shape  # doctest: +SKIP
+    torch.Size([1, 384])
+    """
+    import open_clip
+
+    model = model or os.environ.get("TGIBENCH_CLIP_MODEL") or DEFAULT_CLIP_MODEL
+    pretrained = pretrained or os.environ.get("TGIBENCH_CLIP_PRETRAINED") or DEFAULT_CLIP_PRETRAINED
+    is_random = pretrained == RANDOM_INIT
+    if is_random:
+        weights = f"{model} RANDOM INIT (not pretrained: scores are meaningless)"
+        warnings.warn(f"CLIP {weights}; use it for tests only", UserWarning, stacklevel=2)
+    else:
+        weights = _fetch_weights(model, pretrained, cache_dir)
+    schema = model.startswith(("hf-hub:", "local-dir:"))
+    tag = None if schema or is_random else open_clip.get_pretrained_cfg(model, pretrained)
+    clip_model, _, _ = open_clip.create_model_and_transforms(
+        model,
+        pretrained=None if schema or is_random else pretrained,
+        cache_dir=cache_dir,
+        require_pretrained=not is_random,
+        force_quick_gelu=bool(tag and tag.get("quick_gelu")),  # e.g. ViT-B-32 "openai"
+    )
+    cfg = clip_model.visual.preprocess_cfg  # type: ignore[union-attr]
+    size = cfg["size"] if isinstance(cfg["size"], (tuple, list)) else (cfg["size"], cfg["size"])
+    preprocess = FramePreprocess(
+        size=(int(size[0]), int(size[1])),
+        mean=tuple(cfg["mean"]),
+        std=tuple(cfg["std"]),
+        interpolation=cfg["interpolation"],
+        resize_mode=cfg["resize_mode"],
+        fill=cfg.get("fill_color", 0) / 255,
+    )
+    tokenizer = open_clip.get_tokenizer(model, cache_dir=cache_dir)
+    return CLIPNet(clip_model, tokenizer, preprocess, weights, is_random)
+
+
+@register_backbone("clip")
+def _clip_backbone(
+    model: str | None = None, pretrained: str | None = None, cache_dir: str | None = None
+) -> CLIPNet:
+    return load_clip(model, pretrained, cache_dir)
+
+
+@dataclass(frozen=True)
+class CLIPEmbeddings:
+    """CLIP embeddings of one case, each unit-norm, float32.
+
+    ``frames``: (T, D), one per generated frame; ``caption``, ``first_desc``,
+    ``last_desc``: (D,) embeddings of the case's texts, or None when a text is empty.
+    """
+
+    frames: torch.Tensor
+    caption: torch.Tensor | None = None
+    first_desc: torch.Tensor | None = None
+    last_desc: torch.Tensor | None = None
+
+
+@register_feature("clip", backbones=("clip",))
+def _clip_feature(store: FeatureStore) -> CLIPEmbeddings:
+    """CLIP embeddings of every frame (one pass) and of the case's texts (encoded once)."""
+    net: CLIPNet = store.backbone("clip")
+    inputs = store.inputs
+    texts = {
+        key: text
+        for key, text in (
+            ("caption", inputs.caption),
+            ("first_desc", inputs.first_desc),
+            ("last_desc", inputs.last_desc),
+        )
+        if text
+    }
+    encoded = net.encode_texts(list(texts.values())) if texts else None
+    embedded = {key: encoded[i] for i, key in enumerate(texts)} if encoded is not None else {}
+    return CLIPEmbeddings(frames=net.encode_images(inputs.video), **embedded)

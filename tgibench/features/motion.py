@@ -1,0 +1,171 @@
+"""Motion of a video: one forward and one backward Farneback flow per adjacent frame pair.
+
+The pass streams the video (two frames in memory at a time) and keeps, per pair t → t+1,
+only compact statistics (:class:`MotionStats`), never the flow fields themselves. The
+``motion`` feature is the generated video's; ``target_motion`` is the ground truth's,
+a separate feature so that it is computed only when a metric reads it and so that a
+cache can reuse it across models (the ground truth is the same for every model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+
+from tgibench.features.store import FeatureStore, register_feature
+from tgibench.video import check_video
+from tgibench.video.flow import (
+    FarnebackParams,
+    backward_warp,
+    consistent_mask,
+    dense_flow,
+)
+
+#: Cells (rows, columns) of the coarse flow grid kept per pair.
+FLOW_GRID: tuple[int, int] = (8, 8)
+#: OpenCV's Farneback settings used by the ``motion`` features.
+FLOW_PARAMS = FarnebackParams()
+#: Frames whose longer side exceeds this are area-downscaled to it before the flow
+#: (480x832 → 295x512: 2.6x fewer pixels); flow is still reported in the video's pixels.
+MAX_SIDE = 512
+
+
+@dataclass(frozen=True)
+class MotionStats:
+    """Per-pair motion statistics of a (T, 3, H, W) video; every field has T-1 rows.
+
+    ``warp_error``: (T-1,) mean absolute RGB error, in [0, 1], between frame t and frame
+    t+1 warped back onto it with the forward flow, over the pixels visible in both (not
+    occluded, not leaving the frame), at the resolution of the flow (see MAX_SIDE).
+    ``residual``: (T-1, 3) signed mean of that error per RGB channel over the same pixels,
+    in [-1, 1]: the brightness change that motion does not explain.
+    ``magnitude``: (T-1,) mean flow magnitude over the visible pixels, in pixels per frame
+    (pixels entering at the borders or occluded have unreliable flow).
+    ``occluded``: (T-1,) fraction of frame t's pixels that fail the forward-backward check
+    or move out of the frame, in [0, 1].
+    ``grid``: (T-1, 8, 8, 2) forward flow (dx, dy) in pixels averaged over the visible
+    pixels of each cell of an 8x8 grid (0 in a cell with none): where the motion goes,
+    compact enough to keep for every pair.
+    """
+
+    warp_error: torch.Tensor
+    residual: torch.Tensor
+    magnitude: torch.Tensor
+    occluded: torch.Tensor
+    grid: torch.Tensor
+
+    @property
+    def mean_flow(self) -> torch.Tensor:
+        """(T-1, 2) mean flow vector (dx, dy) per pair, in pixels."""
+        return self.grid.mean(dim=(1, 2))
+
+
+def _gray_uint8(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float RGB in [0, 1] → (H, W) uint8 luma, as ``flow.to_gray_uint8`` does.
+
+    In numpy rather than torch: torch's element-wise ops slow down ~20x when interleaved
+    with OpenCV's threaded flow on 2 cores, which doubled the cost of the whole pass.
+    """
+    return cv2.cvtColor(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+
+
+def _visible(forward: np.ndarray, backward: np.ndarray, tolerance_px: float) -> np.ndarray:
+    """(H, W) bool: pixels whose forward flow stays in the frame and is undone by the backward."""
+    h, w = forward.shape[:2]
+    xs = np.arange(w, dtype=np.float32)[None, :] + forward[..., 0]
+    ys = np.arange(h, dtype=np.float32)[:, None] + forward[..., 1]
+    inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
+    return inside & (consistent_mask(forward, backward, tolerance_px) > 0)
+
+
+def _pair_stats(
+    rgb_a: np.ndarray,
+    rgb_b: np.ndarray,
+    gray_a: np.ndarray,
+    gray_b: np.ndarray,
+    params: FarnebackParams,
+    tolerance_px: float,
+) -> tuple[float, np.ndarray, float, float, np.ndarray]:
+    forward = dense_flow(gray_a, gray_b, params)
+    backward = dense_flow(gray_b, gray_a, params)
+    visible = _visible(forward, backward, tolerance_px)
+    if not visible.any():  # nothing can be matched (a cut): every pixel counts
+        visible = np.ones_like(visible)
+    residual = (backward_warp(rgb_b, forward) - rgb_a)[visible]  # (N, 3)
+    weight = visible.astype(np.float32)
+    cell_flow = cv2.resize(
+        forward * weight[..., None], FLOW_GRID[::-1], interpolation=cv2.INTER_AREA
+    )
+    cell_weight = cv2.resize(weight, FLOW_GRID[::-1], interpolation=cv2.INTER_AREA)
+    return (
+        float(np.abs(residual).mean()),
+        residual.mean(axis=0),
+        float(np.linalg.norm(forward[visible], axis=-1).mean()),
+        1.0 - float(visible.mean()),
+        cell_flow / np.maximum(cell_weight, 1e-6)[..., None],
+    )
+
+
+def motion_stats(
+    video: torch.Tensor,
+    params: FarnebackParams = FLOW_PARAMS,
+    tolerance_px: float = 1.5,
+    max_side: int | None = MAX_SIDE,
+) -> MotionStats:
+    """Motion statistics of a (T, 3, H, W) video in [0, 1] (T >= 2), streaming pair by pair.
+
+    Two Farneback flows per pair (forward for the motion, backward for the occlusion
+    check with ``tolerance_px``), computed on 8-bit luma; the warping residual is in RGB.
+    Frames with a side longer than ``max_side`` are area-downscaled first (None: never);
+    magnitudes and flow grids are scaled back to the video's pixels.
+
+    >>> x, y = torch.arange(64.0), torch.arange(32.0)[:, None]
+    >>> def view(dx):  # a smooth texture seen dx pixels further right, (3, 32, 64)
+    ...     return (0.5 + 0.2 * torch.sin((x + dx) / 3) * torch.cos(y / 4)).expand(3, -1, -1)
+    >>> stats = motion_stats(torch.stack([view(1.5 * t) for t in range(4)]))
+    >>> stats.magnitude.round(decimals=1), stats.mean_flow[0, 0].round(decimals=1)
+    (tensor([1.5000, 1.5000, 1.5000]), tensor(-1.5000))
+    >>> stats.grid.shape
+    torch.Size([3, 8, 8, 2])
+    """
+    check_video(video, min_frames=2)
+    height, width = video.shape[-2:]
+    scale = min(1.0, max_side / max(height, width)) if max_side else 1.0
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    rows: list[tuple[float, np.ndarray, float, float, np.ndarray]] = []
+    previous: tuple[np.ndarray, np.ndarray] | None = None
+    for frame in video.detach().cpu().float():
+        rgb = np.ascontiguousarray(frame.permute(1, 2, 0).numpy())
+        if scale < 1.0:
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        current = (rgb, _gray_uint8(rgb))
+        if previous is not None:
+            rows.append(
+                _pair_stats(previous[0], rgb, previous[1], current[1], params, tolerance_px)
+            )
+        previous = current
+    warp_error, residual, magnitude, occluded, grid = zip(*rows, strict=True)
+    return MotionStats(
+        warp_error=torch.tensor(warp_error, dtype=torch.float32),
+        residual=torch.from_numpy(np.stack(residual)).float(),
+        magnitude=torch.tensor(magnitude, dtype=torch.float32) / scale,
+        occluded=torch.tensor(occluded, dtype=torch.float32),
+        grid=torch.from_numpy(np.stack(grid)).float() / scale,
+    )
+
+
+@register_feature("motion")
+def _motion(store: FeatureStore) -> MotionStats:
+    """Per-pair motion statistics of the generated video."""
+    return motion_stats(store.inputs.video)
+
+
+@register_feature("target_motion")
+def _target_motion(store: FeatureStore) -> MotionStats:
+    """Per-pair motion statistics of the ground-truth video (the same for every model)."""
+    if store.inputs.target is None:
+        raise ValueError("the target_motion feature needs the ground-truth video")
+    return motion_stats(store.inputs.target)
