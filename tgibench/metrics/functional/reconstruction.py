@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 
+import cv2
+import numpy as np
 import torch
-import torch.nn.functional as F
 
 from tgibench.features.lpips_net import LPIPSNet, lpips_distances
 from tgibench.metrics.functional._video import Reduction, batched, intermediate_pair, reduce
+from tgibench.video import VideoError
 
 #: PSNR of identical frames is infinite; it is capped here so that means stay finite.
 PSNR_MAX_DB = 100.0
@@ -36,11 +38,39 @@ def psnr(video: torch.Tensor, target: torch.Tensor, reduction: Reduction = "mean
     return reduce(values, reduction)
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    coords = torch.arange(size, dtype=torch.float64) - (size - 1) / 2
-    g = torch.exp(-(coords**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return torch.outer(g, g)
+#: SSIM's Gaussian window: 11 taps, sigma 1.5 (Wang et al., 2004).
+SSIM_WINDOW, SSIM_SIGMA = 11, 1.5
+
+
+@functools.cache
+def _gaussian_taps(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> np.ndarray:
+    """(size,) float64 normalised 1-D Gaussian; the 2-D window is its outer product."""
+    coords = np.arange(size, dtype=np.float64) - (size - 1) / 2
+    taps = np.exp(-(coords**2) / (2 * sigma**2))
+    return taps / taps.sum()
+
+
+def _blur_valid(image: np.ndarray) -> np.ndarray:
+    """Separable Gaussian blur of an (H, W) float64 image, valid region only."""
+    taps = _gaussian_taps()
+    r = (len(taps) - 1) // 2
+    return cv2.sepFilter2D(image, cv2.CV_64F, taps, taps)[r:-r, r:-r]
+
+
+def _ssim_frame(x: np.ndarray, y: np.ndarray) -> float:
+    """Mean SSIM of two (C, H, W) float64 frames: per channel over the valid region."""
+    c1, c2 = 0.01**2, 0.03**2
+    values = []
+    for a, b in zip(x, y, strict=True):
+        mu_a, mu_b = _blur_valid(a), _blur_valid(b)
+        var_a = _blur_valid(a * a) - mu_a**2
+        var_b = _blur_valid(b * b) - mu_b**2
+        cov = _blur_valid(a * b) - mu_a * mu_b
+        ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+            (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+        )
+        values.append(ssim_map.mean())
+    return float(np.mean(values))
 
 
 @batched
@@ -50,26 +80,17 @@ def ssim(video: torch.Tensor, target: torch.Tensor, reduction: Reduction = "mean
     Gaussian window 11x11, sigma 1.5, K1 = 0.01, K2 = 0.03, data range 1, computed per
     RGB channel over the valid region (no padding) and averaged, per in-between frame;
     equal to ``skimage.metrics.structural_similarity(..., gaussian_weights=True,
-    sigma=1.5, use_sample_covariance=False, data_range=1, channel_axis=-1)``.
+    sigma=1.5, use_sample_covariance=False, data_range=1, channel_axis=-1)``. Computed
+    frame by frame in float64 with OpenCV's separable filter (one frame pair in memory).
     """
     gen, ref = intermediate_pair(video, target)
-    window = _gaussian_window().to(gen.device)
-    channels = gen.shape[1]
-    kernel = window.expand(channels, 1, *window.shape).contiguous()
-
-    def blur(x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(x, kernel, groups=channels)
-
-    x, y = gen.double(), ref.double()
-    mu_x, mu_y = blur(x), blur(y)
-    var_x = blur(x * x) - mu_x**2
-    var_y = blur(y * y) - mu_y**2
-    cov = blur(x * y) - mu_x * mu_y
-    c1, c2 = 0.01**2, 0.03**2
-    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
-        (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
-    )
-    return reduce(ssim_map.flatten(1).mean(1).float(), reduction)
+    if min(gen.shape[-2:]) < SSIM_WINDOW:
+        raise VideoError(f"SSIM needs frames of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels")
+    values = [
+        _ssim_frame(a.double().cpu().numpy(), b.double().cpu().numpy())
+        for a, b in zip(gen, ref, strict=True)
+    ]
+    return reduce(torch.tensor(values, dtype=torch.float32), reduction)
 
 
 @functools.lru_cache(maxsize=2)
