@@ -5,7 +5,16 @@ import pytest
 import torch
 from PIL import Image
 
-from tgibench.video import VideoError, check_video, quantize, read_image, read_video, write_video
+from tgibench.video import (
+    VideoError,
+    check_video,
+    quantize,
+    read_image,
+    read_video,
+    to_float,
+    to_uint8,
+    write_video,
+)
 
 
 def test_lossless_round_trip_with_both_readers(tmp_path):
@@ -56,7 +65,7 @@ def test_grayscale_and_rgba_images_become_rgb(tmp_path):
     [
         (torch.rand(4, 1, 8, 8), "expected shape"),
         (torch.rand(1, 3, 8, 8), "at least 2 needed"),
-        ((torch.rand(4, 3, 8, 8) * 255).byte(), "float tensor"),
+        ((torch.rand(4, 3, 8, 8) * 255).long(), "float tensor"),
         (torch.full((4, 3, 8, 8), float("inf")), "NaN or inf"),
         (torch.full((4, 3, 8, 8), -0.5), "must lie in"),
     ],
@@ -64,3 +73,15 @@ def test_grayscale_and_rgba_images_become_rgb(tmp_path):
 def test_check_video_names_the_problem(video, message):
     with pytest.raises(VideoError, match=message):
         check_video(video)
+
+
+def test_uint8_videos_round_trip_without_a_float_copy(tmp_path):
+    video = quantize(torch.rand(5, 3, 16, 24))
+    as_bytes = to_uint8(video)
+    assert as_bytes.dtype == torch.uint8 and check_video(as_bytes) is as_bytes
+    assert torch.equal(to_float(as_bytes), video)
+    path = tmp_path / "v.mp4"
+    write_video(path, as_bytes)
+    decoded = read_video(path, dtype=torch.uint8)
+    assert decoded.dtype == torch.uint8 and torch.equal(decoded, as_bytes)
+    assert torch.equal(read_video(path), video)

@@ -62,12 +62,12 @@ class Case:
         if self.defect is not None:
             raise CaseError(f"case {self.case_id}: {self.defect}")
 
-    def _read(self, paths: Sequence[Path]) -> torch.Tensor:
+    def _read(self, paths: Sequence[Path], dtype: torch.dtype = torch.float32) -> torch.Tensor:
         self._require_ok()
         try:
             if len(paths) == 1:
-                return read_image(paths[0])
-            return read_frames(paths)
+                return read_image(paths[0], dtype)
+            return read_frames(paths, dtype)
         except VideoError as exc:
             raise CaseError(f"case {self.case_id}: {exc}") from None
 
@@ -84,9 +84,14 @@ class Case:
     @property
     def frames(self) -> torch.Tensor | None:
         """The ground-truth video, (num_frames, 3, H, W) float32 in [0, 1], or None if absent."""
+        return self.load_frames()
+
+    def load_frames(self, dtype: torch.dtype = torch.float32) -> torch.Tensor | None:
+        """The ground-truth video in ``dtype``: float32 in [0, 1] or uint8 (0..255, a
+        quarter of the memory); None if the case has no frames."""
         if not self.frame_paths and self.defect is None:
             return None
-        return self._read(self.frame_paths)
+        return self._read(self.frame_paths, dtype)
 
 
 _UNSAFE_ID_CHARS = re.compile(r"[^A-Za-z0-9._ -]")

@@ -40,7 +40,7 @@ from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
 from tgibench.metrics.registry import MetricDef, select_metrics
 from tgibench.models import InbetweeningModel, build_model
-from tgibench.video import VideoError, check_video, quantize, write_video
+from tgibench.video import VideoError, check_video, to_float, to_uint8, write_video
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,13 @@ def _generate(
 def conform(
     video: torch.Tensor, case: Case, size: tuple[int, int], row: dict[str, Any]
 ) -> torch.Tensor:
-    """Check a generated video, resize it to the ground truth's size and quantize to 8 bits.
+    """Check a generated video, resize it to the ground truth's size and quantize to uint8.
 
     A wrong frame count is an error; a different resolution is resized (bilinear,
-    antialiased) with a warning and recorded in the row as ``resized_from``.
+    antialiased) with a warning and recorded in the row as ``resized_from``. The result is
+    uint8 (T, 3, H, W): what a saved file holds, at a quarter of float32's memory.
     """
-    video = check_video(video.detach().float().cpu(), name=f"case {case.case_id}: model output")
+    video = check_video(video.detach().cpu(), name=f"case {case.case_id}: model output")
     if video.shape[0] != case.num_frames:
         raise VideoError(
             f"case {case.case_id}: model returned {video.shape[0]} frames, {case.num_frames} expected"
@@ -94,9 +95,9 @@ def conform(
             "case %s: resizing %s output to %s", case.case_id, tuple(video.shape[-2:]), size
         )
         video = F.interpolate(
-            video, size=size, mode="bilinear", antialias=True, align_corners=False
+            to_float(video), size=size, mode="bilinear", antialias=True, align_corners=False
         )
-    return quantize(video)
+    return to_uint8(video)
 
 
 def run_case(
@@ -117,9 +118,10 @@ def run_case(
     }
     try:
         start = time.perf_counter()
-        target = case.frames
+        target = case.load_frames(torch.uint8)
         assert target is not None
-        video = _generate(model, case, target[0], target[-1], config.seed)
+        first, last = to_float(target[0]), to_float(target[-1])
+        video = _generate(model, case, first, last, config.seed)
         timings["generate"] = time.perf_counter() - start
         video = conform(video, case, (target.shape[-2], target.shape[-1]), row)
         if config.save_videos:
@@ -128,8 +130,8 @@ def run_case(
         inputs = ScoringInputs(
             video=video,
             target=target,
-            first=target[0],
-            last=target[-1],
+            first=first,
+            last=last,
             caption=case.caption,
             first_desc=case.first_desc,
             last_desc=case.last_desc,

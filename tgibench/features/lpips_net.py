@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from tgibench.features.store import FeatureStore, register_feature
+from tgibench.video import to_float
 from tgibench.weights import WeightsUnavailableError, cache_dir
 
 LPIPS_NETS = {"alex": "alexnet", "vgg": "vgg16"}
@@ -237,6 +238,8 @@ def lpips_distances(
 ) -> LPIPSDistances:
     """All LPIPS distances of a (T, 3, H, W) video, streaming ``chunk`` frames at a time.
 
+    ``video`` and ``target`` are float in [0, 1] or uint8; only a chunk is converted to
+    float at a time.
     Each frame (and each ground-truth frame) passes through the backbone exactly once;
     only one chunk of features is held in memory.
     """
@@ -245,7 +248,7 @@ def lpips_distances(
     previous: list[torch.Tensor] | None = None
     first_feats: list[torch.Tensor] | None = None
     for start in range(0, video.shape[0], chunk):
-        feats = net.features(video[start : start + chunk].to(device))
+        feats = net.features(to_float(video[start : start + chunk]).to(device))
         if first_feats is None:
             first_feats = [f[:1] for f in feats]
         if previous is not None:
@@ -258,7 +261,7 @@ def lpips_distances(
             )
         previous = [f[-1:] for f in feats]
         if target is not None:
-            target_feats = net.features(target[start : start + chunk].to(device))
+            target_feats = net.features(to_float(target[start : start + chunk]).to(device))
             to_target.append(net.distance(feats, target_feats))
     key_dist = None
     if keyframes is not None:

@@ -22,13 +22,17 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
 
 
 def read_video_or_frames(base: Path) -> torch.Tensor:
-    """Read ``base`` + a video suffix, or the frame folder ``base/`` (00000.png, ...)."""
+    """Read ``base`` + a video suffix, or the frame folder ``base/`` (00000.png, ...).
+
+    Returns uint8 (T, 3, H, W), as decoded: files hold 8-bit video, and the runner scores
+    uint8 without a float copy of the whole video.
+    """
     for suffix in VIDEO_SUFFIXES:
         if base.with_name(base.name + suffix).is_file():
-            return read_video(base.with_name(base.name + suffix))
+            return read_video(base.with_name(base.name + suffix), dtype=torch.uint8)
     if base.is_dir():
         try:
-            return read_frames(list_frame_files(base))
+            return read_frames(list_frame_files(base), dtype=torch.uint8)
         except LayoutError as exc:
             raise VideoError(str(exc)) from None
     raise VideoError(

@@ -2,10 +2,18 @@
 
 A video is a ``torch.Tensor`` of shape ``(T, C, H, W)``, float32, RGB, values in ``[0, 1]``;
 a batch adds a leading ``B``. Frame 0 and frame T-1 are the keyframes. An image is
-``(C, H, W)`` with the same dtype and range.
+``(C, H, W)`` with the same dtype and range. Readers can also return uint8 (0..255), which
+the scoring pipeline holds to save memory and converts chunk by chunk (``to_float``).
 """
 
-from tgibench.video.checks import VideoError, check_image, check_video, quantize
+from tgibench.video.checks import (
+    VideoError,
+    check_image,
+    check_video,
+    quantize,
+    to_float,
+    to_uint8,
+)
 from tgibench.video.io import (
     read_frames,
     read_image,
@@ -22,6 +30,8 @@ __all__ = [
     "read_frames",
     "read_image",
     "read_video",
+    "to_float",
+    "to_uint8",
     "write_image",
     "write_video",
 ]

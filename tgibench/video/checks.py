@@ -1,4 +1,8 @@
-"""Validation of the video tensor convention: (T, C, H, W) float32 RGB in [0, 1]."""
+"""Validation of the video tensor convention: (T, C, H, W) float32 RGB in [0, 1].
+
+Inside the scoring pipeline a video may also be held as uint8 (0..255, a quarter of the
+memory of float32): :func:`to_float` converts a chunk of frames when it is needed.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ class VideoError(ValueError):
 
 
 def check_video(video: torch.Tensor, *, name: str = "video", min_frames: int = 2) -> torch.Tensor:
-    """Return ``video`` if it is a valid (T, C, H, W) float video in [0, 1]; else raise.
+    """Return ``video`` if it is a valid (T, C, H, W) video; else raise.
 
-    Checks: 4 dimensions, 3 channels, at least ``min_frames`` frames, a floating dtype,
-    finite values (no NaN/inf) and the range [0, 1] (a tolerance of 1e-3 for rounding).
+    Checks: 4 dimensions, 3 channels, at least ``min_frames`` frames, and either uint8
+    (always valid) or a floating dtype with finite values (no NaN/inf) in the range [0, 1]
+    (a tolerance of 1e-3 for rounding).
     """
     if not isinstance(video, torch.Tensor):
         raise VideoError(f"{name}: expected a torch.Tensor, got {type(video).__name__}")
@@ -21,8 +26,12 @@ def check_video(video: torch.Tensor, *, name: str = "video", min_frames: int = 2
         raise VideoError(f"{name}: expected shape (T, 3, H, W), got {tuple(video.shape)}")
     if video.shape[0] < min_frames:
         raise VideoError(f"{name}: has {video.shape[0]} frames, at least {min_frames} needed")
+    if video.dtype == torch.uint8:
+        return video
     if not video.is_floating_point():
-        raise VideoError(f"{name}: expected a float tensor in [0, 1], got dtype {video.dtype}")
+        raise VideoError(
+            f"{name}: expected a float tensor in [0, 1] or uint8, got dtype {video.dtype}"
+        )
     finite = torch.isfinite(video)
     if not bool(finite.all()):
         bad = (~finite).flatten(1).any(1).nonzero().flatten().tolist()
@@ -42,10 +51,24 @@ def check_image(image: torch.Tensor, *, name: str = "image") -> torch.Tensor:
     return image
 
 
+def to_float(frames: torch.Tensor) -> torch.Tensor:
+    """Frames as float32 in [0, 1]: uint8 is divided by 255, float is cast (no copy if float32)."""
+    if frames.dtype == torch.uint8:
+        return frames.float().div_(255)
+    return frames.float()
+
+
+def to_uint8(frames: torch.Tensor) -> torch.Tensor:
+    """Frames as uint8 (0..255): float in [0, 1] is clamped and rounded; uint8 passes."""
+    if frames.dtype == torch.uint8:
+        return frames
+    return frames.detach().clamp(0, 1).mul(255).round_().to(torch.uint8)
+
+
 def quantize(video: torch.Tensor) -> torch.Tensor:
     """Round to the 256 levels of 8-bit video, clamped to [0, 1] (what a saved file holds).
 
     Scoring the quantized tensor makes ``evaluate`` (in memory) and ``score`` (from the
     saved lossless file) give identical numbers.
     """
-    return (video.clamp(0, 1) * 255).round().div(255).to(torch.float32)
+    return to_float(to_uint8(video))

@@ -16,25 +16,24 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from tgibench.fileio import atomic_path
-from tgibench.video.checks import VideoError, check_video
+from tgibench.video.checks import VideoError, check_video, to_float, to_uint8
 
 DEFAULT_FPS = 15  # the paper saves its videos at 15 fps
 
 
-def _to_tensor(array: np.ndarray) -> torch.Tensor:
-    """(..., H, W, 3) uint8 → (..., 3, H, W) float32 in [0, 1]."""
-    return (
-        torch.from_numpy(np.ascontiguousarray(array)).movedim(-1, -3).contiguous().float().div_(255)
-    )
+def _to_tensor(array: np.ndarray, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(..., H, W, 3) uint8 → (..., 3, H, W): float32 in [0, 1], or uint8 with ``dtype``."""
+    frames = torch.from_numpy(np.ascontiguousarray(array)).movedim(-1, -3).contiguous()
+    return frames if dtype == torch.uint8 else to_float(frames)
 
 
 def _to_uint8(video: torch.Tensor) -> np.ndarray:
-    """(..., 3, H, W) float in [0, 1] → (..., H, W, 3) uint8."""
-    return video.detach().cpu().clamp(0, 1).mul(255).round().to(torch.uint8).movedim(-3, -1).numpy()
+    """(..., 3, H, W) float in [0, 1] or uint8 → (..., H, W, 3) uint8."""
+    return to_uint8(video.detach().cpu()).movedim(-3, -1).numpy()
 
 
-def read_image(path: str | os.PathLike[str]) -> torch.Tensor:
-    """Read an image file as (3, H, W) float32 RGB in [0, 1].
+def read_image(path: str | os.PathLike[str], dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Read an image file as (3, H, W) float32 RGB in [0, 1] (uint8 with ``dtype``).
 
     Grayscale images are repeated to three channels; RGBA and palette images are
     composited on black (the alpha channel is dropped, as video has none).
@@ -52,12 +51,15 @@ def read_image(path: str | os.PathLike[str]) -> torch.Tensor:
         raise VideoError(f"{path}: image file not found") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise VideoError(f"{path}: not a readable image ({exc})") from None
-    return _to_tensor(rgb)
+    return _to_tensor(rgb, dtype)
 
 
-def read_frames(paths: Sequence[str | os.PathLike[str]]) -> torch.Tensor:
-    """Read image files as one (T, 3, H, W) video; all frames must share one size."""
-    frames = [read_image(p) for p in paths]
+def read_frames(
+    paths: Sequence[str | os.PathLike[str]], dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """Read image files as one (T, 3, H, W) video (float32, or uint8 with ``dtype``);
+    all frames must share one size."""
+    frames = [read_image(p, dtype) for p in paths]
     if not frames:
         raise VideoError("no frame files given")
     size = frames[0].shape
@@ -103,10 +105,13 @@ _READERS = {"decord": _read_decord, "pyav": _read_pyav}
 AUTO_ORDER = ("pyav", "decord")
 
 
-def read_video(path: str | os.PathLike[str], backend: str = "auto") -> torch.Tensor:
+def read_video(
+    path: str | os.PathLike[str], backend: str = "auto", dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """Read a video file as (T, 3, H, W) float32 RGB in [0, 1]; raise VideoError if unreadable.
 
-    ``backend`` is "decord", "pyav" or "auto" (both, in ``AUTO_ORDER``).
+    ``backend`` is "decord", "pyav" or "auto" (both, in ``AUTO_ORDER``); ``dtype=torch.uint8``
+    returns the decoded 0..255 values without conversion (a quarter of the memory).
     """
     path = Path(path)
     if not path.is_file():
@@ -123,7 +128,7 @@ def read_video(path: str | os.PathLike[str], backend: str = "auto") -> torch.Ten
             failures.append(f"{name}: {type(exc).__name__}: {str(exc).strip()[:200]}")
             continue
         if array.ndim == 4 and array.shape[0] > 0:
-            return _to_tensor(array)
+            return _to_tensor(array, dtype)
         failures.append(f"{name}: no decodable frames")
     raise VideoError(f"{path}: not a readable video ({'; '.join(failures)})")
 

@@ -14,7 +14,7 @@ import torch
 
 from tgibench.features.lpips_net import LPIPSNet, lpips_distances
 from tgibench.metrics.functional._video import Reduction, batched, intermediate_pair, reduce
-from tgibench.video import VideoError
+from tgibench.video import VideoError, to_float
 
 #: PSNR of identical frames is infinite; it is capped here so that means stay finite.
 PSNR_MAX_DB = 100.0
@@ -33,7 +33,12 @@ def psnr(video: torch.Tensor, target: torch.Tensor, reduction: Reduction = "mean
     20.0
     """
     gen, ref = intermediate_pair(video, target)
-    mse = (gen.double() - ref.double()).pow(2).flatten(1).mean(1)
+    mse = torch.stack(
+        [
+            (to_float(a).double() - to_float(b).double()).pow(2).mean()
+            for a, b in zip(gen, ref, strict=True)
+        ]
+    )  # frame by frame: one float64 frame pair in memory, uint8 videos welcome
     values = (10 * torch.log10(1.0 / mse.clamp_min(10 ** (-PSNR_MAX_DB / 10)))).float()
     return reduce(values, reduction)
 
@@ -87,7 +92,7 @@ def ssim(video: torch.Tensor, target: torch.Tensor, reduction: Reduction = "mean
     if min(gen.shape[-2:]) < SSIM_WINDOW:
         raise VideoError(f"SSIM needs frames of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels")
     values = [
-        _ssim_frame(a.double().cpu().numpy(), b.double().cpu().numpy())
+        _ssim_frame(to_float(a).double().cpu().numpy(), to_float(b).double().cpu().numpy())
         for a, b in zip(gen, ref, strict=True)
     ]
     return reduce(torch.tensor(values, dtype=torch.float32), reduction)
