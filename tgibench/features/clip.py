@@ -38,6 +38,7 @@ import torch.nn.functional as F
 
 from tgibench.features.backbones import register_backbone
 from tgibench.features.store import FeatureStore, register_feature
+from tgibench.video import to_float
 from tgibench.weights import WeightsUnavailableError
 
 DEFAULT_CLIP_MODEL = "ViT-B-32"
@@ -149,7 +150,7 @@ class CLIPNet(torch.nn.Module):
         """
         parts = [
             self.model.encode_image(  # type: ignore[operator]
-                self.preprocess(images[start : start + chunk].to(self.device).float())
+                self.preprocess(to_float(images[start : start + chunk]).to(self.device))
             )
             for start in range(0, images.shape[0], chunk)
         ]

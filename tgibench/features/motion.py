@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from tgibench.features.store import FeatureStore, register_feature
-from tgibench.video import check_video
+from tgibench.video import check_video, to_float
 from tgibench.video.flow import (
     FarnebackParams,
     backward_warp,
@@ -137,8 +137,8 @@ def motion_stats(
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     rows: list[tuple[float, np.ndarray, float, float, np.ndarray]] = []
     previous: tuple[np.ndarray, np.ndarray] | None = None
-    for frame in video.detach().cpu().float():
-        rgb = np.ascontiguousarray(frame.permute(1, 2, 0).numpy())
+    for frame in video.detach().cpu():  # one frame in float at a time; uint8 welcome
+        rgb = np.ascontiguousarray(to_float(frame).permute(1, 2, 0).numpy())
         if scale < 1.0:
             rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         current = (rgb, _gray_uint8(rgb))

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from tgibench.features.backbones import register_backbone
 from tgibench.features.clip import FramePreprocess
 from tgibench.features.store import FeatureStore, register_feature
+from tgibench.video import to_float
 from tgibench.weights import WeightsUnavailableError, hub_offline
 
 DEFAULT_XCLIP_MODEL = "microsoft/xclip-base-patch32"
@@ -91,7 +92,7 @@ class XCLIPNet(torch.nn.Module):
         """
         device = next(self.model.parameters()).device
         frames = video[sample_indices(video.shape[0], self.num_frames)]
-        pixels = self.preprocess(frames.to(device).float())[None]
+        pixels = self.preprocess(to_float(frames).to(device))[None]
         tokens = self.tokenizer(list(texts), padding=True, return_tensors="pt").to(device)
         out = self.model(
             input_ids=tokens["input_ids"],

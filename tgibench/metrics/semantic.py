@@ -40,6 +40,7 @@ from tgibench.metrics.functional.semantic import (
 )
 from tgibench.metrics.registry import register_metric
 from tgibench.registry import Registry
+from tgibench.video import to_float
 from tgibench.weights import WeightsUnavailableError
 
 #: A text argument of a metric class: a str, or a (3, H, W) image (desc_trajectory anchors).
@@ -150,7 +151,7 @@ def _vqa_score(store: FeatureStore) -> float:
             "register_vqa_scorer('name', fn) with fn(video, prompt) -> P(yes) in [0, 1].",
         )
     scorers = {name: VQA_SCORERS.get(name) for name in names}
-    return float(vqa_score(store.inputs.video, store.inputs.caption, scorers))
+    return float(vqa_score(to_float(store.inputs.video), store.inputs.caption, scorers))
 
 
 class _WithNet(MeanOverVideos):
