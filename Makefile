@@ -37,7 +37,7 @@ demo: $(STAMP)
 	done
 	$(BIN)/tgibench leaderboard $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS))
 
-test: $(STAMP)
+test: $(STAMP) browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

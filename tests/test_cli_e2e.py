@@ -58,7 +58,7 @@ def test_evaluate_resume_leaderboard(tgi_root, tmp_path):
         ["leaderboard", str(out), str(base), "--format", "csv", "--out", str(tmp_path / "t.csv")],
     )
     assert csv.exit_code == 0 and (tmp_path / "t.csv").read_text().startswith(
-        "grouping,group,model"
+        "origin,source,grouping,group,model,metric"
     )
 
 

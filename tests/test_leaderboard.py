@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
-from tgibench.leaderboard import LeaderboardError, aggregate, leaderboard_markdown, load_runs
+from tgibench.leaderboard import (
+    LeaderboardError,
+    aggregate,
+    leaderboard_latex,
+    leaderboard_markdown,
+    leaderboard_tables,
+    load_runs,
+    pillar_ranks,
+)
+from tgibench.leaderboard.formats import latex_escape, table_html
+from tgibench.leaderboard.tables import Table
 
 
 def _write_run(path, model, rows, fingerprint="f" * 64, metrics=None):
@@ -115,3 +126,118 @@ def test_runs_on_different_data_are_refused(tmp_path):
 def test_not_a_run_directory(tmp_path):
     with pytest.raises(LeaderboardError, match="no run.json"):
         load_runs([tmp_path])
+
+
+THREE_PILLARS = {
+    "psnr": {"pillar": "reconstruction", "higher_is_better": True},
+    "lpips": {"pillar": "reconstruction", "higher_is_better": False},
+    "flicker": {"pillar": "consistency", "higher_is_better": False},
+    "fid": {"pillar": "distribution", "higher_is_better": False, "run_level": True},
+}
+
+
+def _three_models(tmp_path):
+    values = {"a": (20.0, 0.1, 0.3), "b": (15.0, 0.3, 0.1), "c": (10.0, 0.2, 0.2)}
+    runs = []
+    for model, (psnr, lpips, flicker) in values.items():
+        rows = [
+            {**_row(f"x-{n}", ch, n, psnr + k, lpips), "flicker": flicker}
+            for k, (ch, n) in enumerate([("occlusion", 25), ("occlusion", 33), ("near-static", 25)])
+        ]
+        runs.append(_write_run(tmp_path / model, model, rows, metrics=THREE_PILLARS))
+    return runs
+
+
+def test_run_level_metrics_come_from_run_metrics_json(tmp_path):
+    runs = _three_models(tmp_path)
+    (runs[0] / "run_metrics.json").write_text(
+        json.dumps(
+            {
+                "fid": {
+                    "overall": 80.0,
+                    "challenge": {"occlusion": 70.0, "near-static": 90.0},
+                    "num_frames": {"25": 85.0, "33": 75.0},
+                }
+            }
+        )
+    )
+    (runs[1] / "run_metrics.json").write_text(
+        json.dumps({"fid": {"unavailable": "no I3D. Give it with --weights"}})
+    )
+    loaded = load_runs(runs)
+    assert aggregate(loaded).loc["a", "fid"] == 80.0
+    assert pd.isna(aggregate(loaded).loc["b", "fid"])
+    assert aggregate(loaded, "challenge").loc[("near-static", "a"), "fid"] == 90.0
+    assert aggregate(loaded, "length").loc[(33, "a"), "fid"] == 75.0
+    text = leaderboard_markdown(loaded)
+    assert "- fid: unavailable: no I3D\n" in text and "--weights" not in text  # first sentence
+    assert loaded.unavailable["fid"].endswith("--weights")  # the API keeps the full reason
+
+
+def test_pillar_ranks_average_ranks_per_pillar(tmp_path):
+    loaded = load_runs(_three_models(tmp_path))
+    ranks = pillar_ranks(loaded)
+    # psnr ranks a1 b2 c3, lpips ranks a1 c2 b3; flicker ranks b1 c2 a3
+    assert ranks.loc["a", "reconstruction"] == 1.0
+    assert ranks.loc["b", "reconstruction"] == 2.5 and ranks.loc["c", "reconstruction"] == 2.5
+    assert list(ranks["consistency"]) == [3.0, 1.0, 2.0]
+    assert ranks["distribution"].isna().all()  # fid missing everywhere: no rank, no error
+    text = leaderboard_markdown(loaded)
+    assert "| model | reconstruction ↓ | consistency ↓ | distribution ↓ |" in text
+    assert "| a | **1.00** | 3.00 | — |" in text
+
+
+def test_unavailable_notes_group_metrics_with_the_same_reason(tmp_path):
+    gone = {m: "weights unavailable: CLIP. Point TGI-Bench at them" for m in ("psnr", "lpips")}
+    run = _write_run(tmp_path / "a", "a", [_row("x-25", "occlusion", 25, unavailable=gone)])
+    text = leaderboard_markdown(load_runs([run]))
+    assert "- psnr, lpips: unavailable: weights unavailable: CLIP\n" in text
+    assert "| a | 1 | 0 | — | — |" in text
+
+
+def test_metric_missing_from_every_row_shows_dash(tmp_path):
+    metrics = {**THREE_PILLARS, "ssim": {"pillar": "reconstruction", "higher_is_better": True}}
+    run = _write_run(
+        tmp_path / "a", "a", [_row("x-25", "occlusion", 25, 1.0, 0.1)], metrics=metrics
+    )
+    table = aggregate(load_runs([run]))
+    assert pd.isna(table.loc["a", "ssim"])
+    assert "| a | 1 | 0 | 1.0000 | 0.1000 | — | — | — |" in leaderboard_markdown(load_runs([run]))
+
+
+def test_latex_and_html_mark_best_and_escape(two_runs):
+    runs = load_runs(two_runs)
+    latex = leaderboard_latex(runs)
+    assert r"model & cases & failed & psnr $\uparrow$ & lpips $\downarrow$ \\" in latex
+    assert r"flow & 2 & 1 & \textbf{15.00} & 0.3000 \\" in latex
+    assert r"linear motion & hold & 1 & 0 & 12.00 & --- \\" in latex
+    assert r"weights unavailable: LPIPS" in latex and latex.count(r"\begin{table}") == 4
+    assert latex_escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
+    html = table_html(leaderboard_tables(runs)[0])
+    assert '<td class="best"><strong>15.00</strong></td>' in html
+    assert "<th>lpips ↓</th>" in html and "<li>lpips: unavailable" in html
+    assert table_html(Table("<x>", ["m"], ["v"])).startswith("<table><caption>&lt;x&gt;")
+
+
+def test_cli_writes_every_format_and_refuses_mixed(tmp_path, two_runs):
+    from typer.testing import CliRunner
+
+    from tgibench.cli import app
+
+    runner = CliRunner()
+    for fmt, marker in [("md", "### Per challenge"), ("csv", "origin,"), ("latex", r"\toprule")]:
+        out = tmp_path / f"lb.{fmt}"
+        result = runner.invoke(app, ["leaderboard", *map(str, two_runs), "-f", fmt, "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert marker in out.read_text()
+    result = runner.invoke(app, ["leaderboard", *map(str, two_runs), "-o", str(tmp_path / "t.tex")])
+    assert result.exit_code == 0 and r"\toprule" in (tmp_path / "t.tex").read_text()
+    result = runner.invoke(app, ["leaderboard", *map(str, two_runs), "--reported"])
+    assert "Reported: paper Table 1" in result.output
+    other = _write_run(
+        tmp_path / "c", "c", [_row("x-25", "occlusion", 25, 1.0, 0.1)], fingerprint="c" * 64
+    )
+    result = runner.invoke(app, ["leaderboard", str(two_runs[0]), str(other)])
+    assert result.exit_code == 2 and "--allow-mixed" in result.output
+    result = runner.invoke(app, ["leaderboard", str(two_runs[0]), "-f", "pdf"])
+    assert result.exit_code == 2 and "md, csv, latex, html" in result.output

@@ -158,38 +158,76 @@ def score(
     _run(config, quiet)
 
 
+#: Leaderboard formats, and the format an --out file's suffix implies.
+LEADERBOARD_FORMATS = {".md": "md", ".csv": "csv", ".tex": "latex", ".html": "html"}
+
+
 @app.command()
 def leaderboard(
     runs: Annotated[list[Path], typer.Argument(help="Run directories.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="md or csv.")] = "md",
-    out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write to a file instead of stdout.")
+    format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="md, csv, latex or html (a full report); default: from --out's suffix, else md.",
+        ),
     ] = None,
+    out: Annotated[
+        list[Path] | None,
+        typer.Option("--out", "-o", help="File(s) to write (repeatable); default: stdout."),
+    ] = None,
+    reported: Annotated[
+        bool,
+        typer.Option(help="Add the paper's numbers (leaderboard/reported.csv) as separate tables."),
+    ] = False,
     allow_mixed: Annotated[
         bool, typer.Option(help="Allow runs on different benchmark data.")
     ] = False,
+    cases: Annotated[
+        list[str] | None,
+        typer.Option(help="html: case ids shown with pace curves and frame strips."),
+    ] = None,
+    bench: Annotated[
+        str | None,
+        typer.Option(help="html: ground-truth source (default: the one the runs recorded)."),
+    ] = None,
 ) -> None:
-    """Tables of mean metrics per model: overall, per challenge and per length."""
+    """Tables of mean metrics per model: overall, pillar ranks, per challenge and per length."""
     from tgibench.fileio import write_text_atomic
     from tgibench.leaderboard import (
-        LeaderboardError,
         leaderboard_csv,
+        leaderboard_latex,
         leaderboard_markdown,
+        load_reported,
         load_runs,
     )
 
-    writers = {"md": leaderboard_markdown, "csv": leaderboard_csv}
-    if format not in writers:
-        raise _fail(f"--format must be one of {', '.join(writers)}")
+    targets: list[tuple[Path | None, str]] = (
+        [(path, format or LEADERBOARD_FORMATS.get(path.suffix, "md")) for path in out]
+        if out
+        else [(None, format or "md")]
+    )
+    if any(chosen not in LEADERBOARD_FORMATS.values() for _, chosen in targets):
+        raise _fail(f"--format must be one of {', '.join(LEADERBOARD_FORMATS.values())}")
     try:
-        text = writers[format](load_runs(runs, allow_mixed=allow_mixed))
-    except LeaderboardError as exc:
+        loaded = load_runs(runs, allow_mixed=allow_mixed)
+        paper = load_reported() if reported else None
+    except ValueError as exc:  # LeaderboardError, or a malformed reported.csv
         raise _fail(str(exc)) from None
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        write_text_atomic(out, text)
-        typer.echo(f"wrote {out}")
+    writers = {"md": leaderboard_markdown, "csv": leaderboard_csv, "latex": leaderboard_latex}
+    for path, chosen in targets:
+        if chosen == "html":
+            from tgibench.leaderboard.report import render_report
+
+            text = render_report(loaded, paper, cases=_split(cases), bench=bench)
+        else:
+            text = writers[chosen](loaded, paper)
+        if path is None:
+            sys.stdout.write(text)
+        else:
+            write_text_atomic(path, text)
+            typer.echo(f"wrote {path}")
 
 
 @app.command()

@@ -8,7 +8,9 @@ and per length, and written to ``run_metrics.json``::
     {"fid": {"higher_is_better": false, "overall": 81.2, "challenge": {...},
              "num_frames": {"25": ...}, "cases": 40}}
 
-or ``{"fid": {"unavailable": "<reason>"}}``.
+or ``{"fid": {"unavailable": "<reason>"}}`` when the overall value cannot be computed. A
+group that cannot (e.g. a challenge with a single video: FVD needs two per set) is left
+out of its grouping and named in ``"unavailable_groups": {"challenge:occlusion": "<reason>"}``.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from typing import Any
 
 import torch
 
+from tgibench.eval.rundir import RUN_METRICS_FILE
 from tgibench.fileio import atomic_path, write_json_atomic
 from tgibench.metrics.registry import MetricDef
 
 FEATURES_DIR = "features"
-RUN_METRICS_FILE = "run_metrics.json"
 
 
 def feature_path(run_dir: Path, metric: str, case_id: str) -> Path:
@@ -48,6 +50,11 @@ def _load(run_dir: Path, metric: str, case_ids: list[str]) -> list[dict[str, Any
     return [load_file(str(p)) for p in paths if p.is_file()]
 
 
+def _value(run_dir: Path, metric: MetricDef, case_ids: list[str]) -> float:
+    assert metric.finalize is not None
+    return metric.finalize(_load(run_dir, metric.name, case_ids))
+
+
 def finalize_run_metrics(
     run_dir: Path, metrics: list[MetricDef], rows: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -55,7 +62,6 @@ def finalize_run_metrics(
     scored = [r for r in rows if "error" not in r]
     report: dict[str, Any] = {}
     for metric in (m for m in metrics if m.run_level):
-        assert metric.finalize is not None
         reasons = [
             r["unavailable"][metric.name] for r in scored if metric.name in r.get("unavailable", {})
         ]
@@ -73,17 +79,21 @@ def finalize_run_metrics(
             entry: dict[str, Any] = {
                 "higher_is_better": metric.higher_is_better,
                 "cases": len(scored),
-                "overall": metric.finalize(
-                    _load(run_dir, metric.name, [r["case_id"] for r in scored])
-                ),
+                "overall": _value(run_dir, metric, [r["case_id"] for r in scored]),
             }
-            for key, members in groups.items():
-                entry[key] = {
-                    g: metric.finalize(_load(run_dir, metric.name, ids))
-                    for g, ids in sorted(members.items())
-                }
         except (ValueError, RuntimeError) as exc:
-            entry = {"unavailable": f"{type(exc).__name__}: {exc}"}
+            report[metric.name] = {"unavailable": f"{type(exc).__name__}: {exc}"}
+            continue
+        skipped: dict[str, str] = {}
+        for key, members in groups.items():
+            entry[key] = {}
+            for group, ids in sorted(members.items()):
+                try:
+                    entry[key][group] = _value(run_dir, metric, ids)
+                except (ValueError, RuntimeError) as exc:
+                    skipped[f"{key}:{group}"] = f"{type(exc).__name__}: {exc}"
+        if skipped:
+            entry["unavailable_groups"] = skipped
         report[metric.name] = entry
     if report:
         write_json_atomic(run_dir / RUN_METRICS_FILE, report)

@@ -21,6 +21,7 @@ from tgibench.fileio import write_json_atomic
 RUN_FILE = "run.json"
 TIMINGS_FILE = "timings.jsonl"
 VIDEOS_DIR = "videos"
+RUN_METRICS_FILE = "run_metrics.json"
 
 
 class RunError(RuntimeError):

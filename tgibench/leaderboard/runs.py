@@ -1,7 +1,8 @@
 """Reading run directories into pandas DataFrames (the API behind every table and plot).
 
-The leaderboard reads only what runs wrote (``run.json``, ``results.jsonl``); it never
-imports models or metrics, so any finished run can be tabulated anywhere.
+The leaderboard reads only what runs wrote (``run.json``, ``results.jsonl``,
+``run_metrics.json``, ``videos/``); it never imports models or metrics, so any finished run
+can be tabulated anywhere.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from typing import Any
 import pandas as pd
 
 from tgibench.eval.results import RESULTS_FILE, read_rows
-from tgibench.eval.rundir import RUN_FILE
+from tgibench.eval.rundir import RUN_FILE, RUN_METRICS_FILE, VIDEOS_DIR
 
 #: Columns of the per-case frame that are not metrics.
 CASE_COLUMNS = ("run", "model", "case_id", "folder", "challenge", "num_frames", "error")
+#: Columns of :attr:`Runs.run_values`.
+RUN_VALUE_COLUMNS = ("run", "model", "grouping", "group", "metric", "value")
+#: run_metrics.json's keys for the groupings of a run-level metric.
+RUN_METRIC_GROUPINGS = {"challenge": "challenge", "num_frames": "length"}
 
 
 class LeaderboardError(ValueError):
@@ -32,13 +37,25 @@ class Runs:
 
     ``cases``: one row per (run, case) with the columns CASE_COLUMNS plus one per metric
     (NaN where unavailable or failed). ``metrics``: name → info from run.json
-    (pillar, higher_is_better, range, ...). ``unavailable``: name → reason.
+    (pillar, higher_is_better, range, run_level, ...). ``unavailable``: name → reason.
+    ``run_values``: values of run-level metrics (FID, FVD) from run_metrics.json, long form
+    (RUN_VALUE_COLUMNS; grouping "overall", "challenge" or "length"). ``records``: run dir →
+    its run.json (provenance). ``benchmarks``: run dir → benchmark fingerprint.
     """
 
     cases: pd.DataFrame
     metrics: dict[str, dict[str, Any]]
     unavailable: dict[str, str] = field(default_factory=dict)
     benchmarks: dict[str, str] = field(default_factory=dict)
+    run_values: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(RUN_VALUE_COLUMNS))
+    )
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def video_path(self, run: str, case_id: str) -> Path | None:
+        """The video a run saved for a case (``videos/<case_id>.*``), or None."""
+        found = sorted((Path(run) / VIDEOS_DIR).glob(f"{case_id}.*"))
+        return found[0] if found else None
 
 
 def _load_one(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -50,6 +67,24 @@ def _load_one(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return json.loads(run_file.read_text(encoding="utf-8")), read_rows(run_dir / RESULTS_FILE)
 
 
+def _run_level_values(
+    run: str, model: str, report: dict[str, Any], unavailable: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Long-form rows of one run's run_metrics.json; unavailable ones go to ``unavailable``."""
+    rows: list[dict[str, Any]] = []
+    for metric, entry in report.items():
+        if "unavailable" in entry:
+            unavailable.setdefault(metric, entry["unavailable"])
+            continue
+        base = {"run": run, "model": model, "metric": metric}
+        rows.append({**base, "grouping": "overall", "group": "all", "value": entry["overall"]})
+        for key, grouping in RUN_METRIC_GROUPINGS.items():
+            for group, value in entry.get(key, {}).items():
+                label = int(group) if grouping == "length" else group
+                rows.append({**base, "grouping": grouping, "group": label, "value": value})
+    return rows
+
+
 def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = False) -> Runs:
     """Load runs; refuse runs on different benchmark data unless ``allow_mixed``.
 
@@ -59,15 +94,22 @@ def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = Fa
     metrics: dict[str, dict[str, Any]] = {}
     unavailable: dict[str, str] = {}
     benchmarks: dict[str, str] = {}
+    records: dict[str, dict[str, Any]] = {}
+    run_values: list[dict[str, Any]] = []
     for run_path in run_dirs:
         run_dir = Path(run_path)
         record, rows = _load_one(run_dir)
+        records[str(run_dir)] = record
         benchmarks[str(run_dir)] = record["benchmark"]["fingerprint"]
         for name, info in record["metrics"].items():
             metrics.setdefault(name, info)
         for row in rows:
             for name, reason in row.get("unavailable", {}).items():
                 unavailable.setdefault(name, reason)
+        run_metrics = run_dir / RUN_METRICS_FILE
+        if run_metrics.is_file():
+            report = json.loads(run_metrics.read_text(encoding="utf-8"))
+            run_values += _run_level_values(str(run_dir), record["model"], report, unavailable)
         frame = pd.DataFrame(rows)
         if frame.empty:
             continue
@@ -87,4 +129,11 @@ def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = Fa
     for name in metrics:
         cases[name] = pd.to_numeric(cases[name], errors="coerce") if name in cases else float("nan")
     keep = [c for c in CASE_COLUMNS if c in cases] + list(metrics)
-    return Runs(cases=cases[keep], metrics=metrics, unavailable=unavailable, benchmarks=benchmarks)
+    return Runs(
+        cases=cases[keep],
+        metrics=metrics,
+        unavailable=unavailable,
+        benchmarks=benchmarks,
+        run_values=pd.DataFrame(run_values, columns=list(RUN_VALUE_COLUMNS)),
+        records=records,
+    )
