@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
@@ -17,7 +17,8 @@ class InbetweeningModel(Protocol):
     """Generates the frames between two keyframes.
 
     ``generate(first, last, prompt, num_frames, seed=0)`` takes two (3, H, W) float32 images
-    in [0, 1] and returns a (num_frames, 3, H', W') float32 video in [0, 1] whose frame 0
+    in [0, 1] and returns a (num_frames, 3, H', W') float32 video in [0, 1] (or uint8,
+    0..255, as models that read video files return it) whose frame 0
     and frame num_frames - 1 correspond to ``first`` and ``last``. Models that generate at
     their own resolution may return a different H', W'; the runner resizes for scoring.
     """
@@ -40,6 +41,7 @@ MODELS: Registry[Any] = Registry(
     builtin_modules=(
         "tgibench.models.classical",
         "tgibench.models.external",
+        "tgibench.models.wan",
     ),
 )
 register_model = MODELS.register
@@ -113,5 +115,3 @@ class ModelBase:
     """Convenience base: stores the canonical spec; subclasses implement ``generate``."""
 
     spec: str = ""
-    #: True if the model reproduces the keyframes exactly at frames 0 and T-1.
-    exact_keyframes: ClassVar[bool] = False
