@@ -1,11 +1,11 @@
 """Controlled pace study on a benchmark's ground truth, and the cost of the motion feature.
 
-    python benchmarks/pace_study.py [--bench mini] [--max-clips N] [--cost]
+    python benchmarks/pace_study.py [--bench mini] [--max-clips N] [--threads N] [--cost]
 
 For every folder of the benchmark, its longest ground-truth clip is re-timed with known
 pacings (``tgibench.eval.pace_study``) and scored by pace stability (with and without the
 target), its parts and simpler baselines; Kendall's tau against the known severity is
-printed as markdown tables (docs/metrics_pace_consistency.md holds the numbers).
+printed as markdown tables (docs/metrics.md holds the numbers).
 """
 
 from __future__ import annotations
@@ -114,9 +114,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bench", default="mini")
     parser.add_argument("--max-clips", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     parser.add_argument("--cost", action="store_true", help="only time the motion feature")
     args = parser.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     if args.cost:
         measure_cost()
         return

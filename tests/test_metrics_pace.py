@@ -169,7 +169,7 @@ def test_retimings_have_known_shape():
 
 
 def test_fast_controlled_study(source):
-    """The study of docs/metrics_pace_consistency.md on one clip (19 re-timed copies).
+    """The study of docs/metrics.md on one clip (19 re-timed copies).
 
     On the mini-bench the mean tau is ≥ 0.9 (see the doc); 0.85 here leaves room for flow
     differences across OpenCV builds while staying far above warping error (≈0.3) and

@@ -9,6 +9,7 @@ track) and the text path is checked for plumbing only.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import warnings
 
@@ -400,3 +401,29 @@ def test_vqa_hook(monkeypatch):
         vqa_score(video, "x", {"bad": lambda v, p: 2.0})
     with pytest.raises(ValueError, match="at least one"):
         vqa_score(video, "x", {})
+
+
+def test_vqa_scorer_plugged_in_scores_a_whole_run(monkeypatch, tgi_root, tmp_path):
+    """End to end: a user's scorer registered in-process is called by ``evaluate`` with
+    every case's video and caption, and its mean lands in results.jsonl."""
+    from tgibench.eval.config import EvalConfig
+    from tgibench.eval.runner import evaluate
+
+    monkeypatch.setattr(semantic_module, "VQA_SCORERS", Registry("VQA scorer"))
+    calls: list[tuple[tuple[int, ...], str]] = []
+
+    def user_vqa(video: torch.Tensor, prompt: str) -> float:
+        calls.append((tuple(video.shape), prompt))
+        return 0.25 if "car-turn" in prompt else 0.75
+
+    semantic_module.register_vqa_scorer("user-vqa", user_vqa)
+    out = tmp_path / "run"
+    config = EvalConfig(
+        model="crossfade", bench=str(tgi_root), out=out, metrics=("vqa_score",), save_videos=False
+    )
+    evaluate(config)
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert rows and len(calls) == len(rows)
+    for row in rows:
+        assert row["vqa_score"] == (0.25 if row["case_id"].startswith("car-turn") else 0.75)
+    assert all(shape[1] == 3 and prompt.startswith("A camera pans") for shape, prompt in calls)

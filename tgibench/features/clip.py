@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 
 from tgibench.features.backbones import register_backbone
+from tgibench.features.frozen import FrozenNetwork
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.video import to_float
 from tgibench.weights import WeightsUnavailableError
@@ -108,7 +109,7 @@ def _center_crop_or_pad(images: torch.Tensor, size: tuple[int, int], fill: float
     return images[..., top : top + size[0], left : left + size[1]]
 
 
-class CLIPNet(torch.nn.Module):
+class CLIPNet(FrozenNetwork):
     """A frozen open_clip model that embeds frames and texts, L2-normalised.
 
     Args:
@@ -128,15 +129,12 @@ class CLIPNet(torch.nn.Module):
         is_random: bool = False,
     ) -> None:
         super().__init__()
-        self.model = model.eval().requires_grad_(False)
+        self.model = model
         self.tokenizer = tokenizer
         self.preprocess = preprocess
         self.weights = weights
         self.is_random = is_random
-
-    def train(self, mode: bool = True) -> CLIPNet:
-        """A feature network stays in evaluation mode (no dropout), whatever is asked."""
-        return super().train(False)
+        self.freeze()
 
     @property
     def device(self) -> torch.device:

@@ -214,6 +214,10 @@ class LPIPSNet(torch.nn.Module):
         return self.distance(self.features(a), self.features(b))
 
 
+#: Pixels per chunk of frames passed through the network at once (one 480x832 frame).
+CHUNK_PIXELS = 400_000
+
+
 @dataclass(frozen=True)
 class LPIPSDistances:
     """LPIPS distances of one video, from a single pass of each frame through the network.
@@ -234,19 +238,24 @@ def lpips_distances(
     video: torch.Tensor,
     target: torch.Tensor | None = None,
     keyframes: tuple[torch.Tensor, torch.Tensor] | None = None,
-    chunk: int = 8,
+    chunk: int | None = None,
 ) -> LPIPSDistances:
     """All LPIPS distances of a (T, 3, H, W) video, streaming ``chunk`` frames at a time.
 
     ``video`` and ``target`` are float in [0, 1] or uint8; only a chunk is converted to
     float at a time.
     Each frame (and each ground-truth frame) passes through the backbone exactly once;
-    only one chunk of features is held in memory.
+    only one chunk of features is held in memory. ``chunk`` defaults to as many frames as
+    fit in :data:`CHUNK_PIXELS` (the network's activations and convolution buffers grow
+    with the pixels of a chunk: ~20 bytes of buffers per input pixel and channel for
+    AlexNet's first layer).
     """
     device = next(net.parameters()).device
     adjacent, to_target = [], []
     previous: list[torch.Tensor] | None = None
     first_feats: list[torch.Tensor] | None = None
+    if chunk is None:
+        chunk = max(1, min(8, CHUNK_PIXELS // (video.shape[-2] * video.shape[-1])))
     for start in range(0, video.shape[0], chunk):
         feats = net.features(to_float(video[start : start + chunk]).to(device))
         if first_feats is None:

@@ -64,6 +64,8 @@ BUILTIN_FEATURE_MODULES: tuple[str, ...] = (
     "tgibench.features.clip",
     "tgibench.features.xclip",
     "tgibench.features.motion",
+    "tgibench.features.inception",
+    "tgibench.features.i3d",
 )
 FEATURES: Registry[FeatureDef] = Registry("feature", builtin_modules=BUILTIN_FEATURE_MODULES)
 

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from tgibench.features.backbones import register_backbone
 from tgibench.features.clip import FramePreprocess
+from tgibench.features.frozen import FrozenNetwork
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.video import to_float
 from tgibench.weights import WeightsUnavailableError, hub_offline
@@ -59,7 +60,7 @@ def sample_indices(num_frames: int, n: int) -> torch.Tensor:
     return torch.linspace(0, num_frames - 1, n).round().long()
 
 
-class XCLIPNet(torch.nn.Module):
+class XCLIPNet(FrozenNetwork):
     """A frozen ``XCLIPModel`` with its tokenizer and frame preprocessing.
 
     Args:
@@ -73,15 +74,12 @@ class XCLIPNet(torch.nn.Module):
         self, model: Any, tokenizer: Any, preprocess: FramePreprocess, weights: str
     ) -> None:
         super().__init__()
-        self.model = model.eval().requires_grad_(False)
+        self.model = model
         self.tokenizer = tokenizer
         self.preprocess = preprocess
         self.weights = weights
         self.num_frames = int(model.config.vision_config.num_frames)
-
-    def train(self, mode: bool = True) -> XCLIPNet:
-        """A feature network stays in evaluation mode (no dropout), whatever is asked."""
-        return super().train(False)
+        self.freeze()
 
     @torch.no_grad()
     def similarity(self, video: torch.Tensor, texts: Sequence[str]) -> torch.Tensor:

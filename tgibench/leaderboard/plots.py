@@ -18,6 +18,7 @@ import torch
 from tgibench.features.motion import motion_stats
 from tgibench.leaderboard.runs import Runs
 from tgibench.leaderboard.tables import aggregate, arrow, pillar_ranks
+from tgibench.metrics.functional.pace import progress
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -115,15 +116,9 @@ def pillar_radar(runs: Runs) -> Figure:
 
 
 def progress_curve(video: torch.Tensor) -> np.ndarray:
-    """(T,) how far along its motion each frame of a (T, 3, H, W) video is, from 0 to 1.
-
-    The cumulative share of the optical-flow magnitude (``motion_stats``) up to the frame;
-    a video without motion progresses linearly.
-    """
-    steps = motion_stats(video).magnitude.double().numpy()
-    total = steps.sum()
-    shares = steps / total if total > 0 else np.full_like(steps, 1 / len(steps))
-    return np.concatenate([[0.0], np.cumsum(shares)])
+    """(T,) how far along its motion each frame of a (T, 3, H, W) video is, from 0 to 1
+    (``tgibench.metrics.functional.pace.progress`` of the video's optical flow)."""
+    return progress(motion_stats(video)).numpy()
 
 
 def pace_curves(case_id: str, curves: dict[str, np.ndarray]) -> Figure:

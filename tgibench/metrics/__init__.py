@@ -15,6 +15,7 @@
 """
 
 from tgibench.metrics.consistency import Flicker, KeyframeAdherence, LPIPSFrames, WarpingError
+from tgibench.metrics.distribution import FID, FVD
 from tgibench.metrics.pace import PaceStability
 from tgibench.metrics.reconstruction import LPIPS, PSNR, SSIM
 from tgibench.metrics.registry import METRICS, PILLARS, MetricDef, register_metric, select_metrics
@@ -27,6 +28,8 @@ from tgibench.metrics.semantic import (
 )
 
 __all__ = [
+    "FID",
+    "FVD",
     "LPIPS",
     "METRICS",
     "PILLARS",

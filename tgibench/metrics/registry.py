@@ -7,6 +7,7 @@ shared :class:`~tgibench.features.store.FeatureStore`; the definitions here are 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -58,11 +59,12 @@ class MetricDef:
         return tuple(names)
 
     def info(self) -> dict[str, Any]:
-        """JSON-ready description, recorded in run.json for the leaderboard."""
+        """JSON-ready description, recorded in run.json for the leaderboard (an unbounded
+        end of the range is null: JSON has no infinity)."""
         return {
             "pillar": self.pillar,
             "higher_is_better": self.higher_is_better,
-            "range": list(self.value_range),
+            "range": [v if math.isfinite(v) else None for v in self.value_range],
             "needs": list(self.needs),
             "backbones": list(self.backbones),
             "summary": self.summary,
@@ -76,6 +78,7 @@ BUILTIN_METRIC_MODULES: tuple[str, ...] = (
     "tgibench.metrics.consistency",
     "tgibench.metrics.semantic",
     "tgibench.metrics.pace",
+    "tgibench.metrics.distribution",
 )
 METRICS: Registry[MetricDef] = Registry("metric", builtin_modules=BUILTIN_METRIC_MODULES)
 
@@ -103,7 +106,7 @@ def register_metric(
     if unknown:
         raise ValueError(f"metric {name}: unknown inputs {sorted(unknown)}")
 
-    def decorate(compute: Callable[[FeatureStore], float]) -> Callable[[FeatureStore], float]:
+    def decorate(compute: Callable[[FeatureStore], Any]) -> Callable[[FeatureStore], Any]:
         summary = (compute.__doc__ or "").strip().splitlines()[0] if compute.__doc__ else ""
         METRICS.register(name)(
             MetricDef(
@@ -116,6 +119,7 @@ def register_metric(
                 compute,
                 summary,
                 default,
+                finalize,
             )
         )
         return compute

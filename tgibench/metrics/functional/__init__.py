@@ -10,6 +10,12 @@ from tgibench.metrics.functional.consistency import (
     lpips_frames,
     warping_error,
 )
+from tgibench.metrics.functional.distribution import (
+    fid,
+    frechet_distance,
+    frechet_feature_distance,
+    fvd,
+)
 from tgibench.metrics.functional.pace import pace_parts, pace_stability
 from tgibench.metrics.functional.reconstruction import lpips, psnr, ssim
 from tgibench.metrics.functional.semantic import (
@@ -25,7 +31,11 @@ __all__ = [
     "clip_score",
     "clipsim_frames",
     "desc_trajectory",
+    "fid",
     "flicker",
+    "frechet_distance",
+    "frechet_feature_distance",
+    "fvd",
     "keyframe_adherence",
     "lpips",
     "lpips_frames",

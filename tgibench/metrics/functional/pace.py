@@ -1,7 +1,7 @@
 """Pace stability: does a video's motion progress evenly from the first keyframe to the last?
 
 The paper measured pace only with a user study; this is an automatic definition built on
-optical flow (see ``docs/metrics_pace_consistency.md`` for the controlled validation).
+optical flow (see ``docs/metrics.md`` for the controlled validation).
 
 Each adjacent pair t → t+1 (t = 0 .. n-1, n = T-1) has a step size ``m(t)``: its mean
 flow magnitude in pixels plus :data:`STILL_PX`. Its share of all motion is
@@ -67,6 +67,13 @@ def _shares(motion: MotionStats) -> torch.Tensor:
     """(n,) share of the video's motion in each adjacent pair, float64, summing to 1."""
     steps = motion.magnitude.double() + STILL_PX
     return steps / steps.sum()
+
+
+def progress(motion: MotionStats) -> torch.Tensor:
+    """(T,) float64 progress of each frame along the video's motion, 0 at frame 0 and 1 at
+    frame T-1: the cumulative share of flow magnitude (each step counted with
+    :data:`STILL_PX` more, so a still video progresses linearly)."""
+    return torch.cat([torch.zeros(1, dtype=torch.float64), _shares(motion).cumsum(0)])
 
 
 def _backward_share(motion: MotionStats) -> float:
