@@ -17,7 +17,7 @@ DEMO_DIR := runs/demo
 # the same on every machine; `make demo DEMO_HUB_OFFLINE=0` lets CLIP, X-CLIP, Inception
 # and I3D weights download from the Hugging Face hub (metrics without weights show "—").
 DEMO_HUB_OFFLINE ?= 1
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup demo test lint clean-demo browser
 
@@ -38,7 +38,7 @@ demo: $(STAMP)
 	$(BIN)/tgibench leaderboard $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS))
 
 test: $(STAMP) browser
-	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check tgibench tests benchmarks

@@ -12,7 +12,9 @@ import torch
 from PIL import Image
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+# One thread per test process: `make test` runs two xdist workers on 2 cores, and torch's
+# OpenMP threads slow down ~20x when more of them than cores compete.
+torch.set_num_threads(1)
 
 
 def write_tgi_layout(

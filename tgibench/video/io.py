@@ -83,20 +83,36 @@ def write_image(path: str | os.PathLike[str], image: torch.Tensor, quality: int 
         Image.fromarray(array).save(tmp, format=image_format, **kwargs)
 
 
-def _read_decord(path: Path) -> np.ndarray:
+def _read_decord(path: Path) -> torch.Tensor:
     import decord
 
     reader = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1)
-    return reader.get_batch(list(range(len(reader)))).asnumpy()
+    frames = reader.get_batch(list(range(len(reader)))).asnumpy()
+    return torch.from_numpy(frames).movedim(-1, -3).contiguous()
 
 
-def _read_pyav(path: Path) -> np.ndarray:
+def _read_pyav(path: Path) -> torch.Tensor:
+    """Decode into one preallocated (T, 3, H, W) uint8 tensor when the stream states its
+    frame count (peak memory: the video once), else stack per-frame tensors (twice)."""
     import av
 
     with av.open(str(path)) as container:
-        container.streams.video[0].thread_type = "AUTO"  # frame and slice threads
-        frames = [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
-    return np.stack(frames) if frames else np.zeros((0, 0, 0, 3), np.uint8)
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"  # frame and slice threads
+        count = stream.frames
+        out = torch.empty((count, 3, stream.height, stream.width), dtype=torch.uint8)
+        extra: list[torch.Tensor] = []
+        decoded = 0
+        for frame in container.decode(stream):
+            image = torch.from_numpy(frame.to_ndarray(format="rgb24")).movedim(-1, 0)
+            if decoded < count and image.shape == out.shape[1:]:
+                out[decoded] = image
+            else:
+                extra.append(image.contiguous())
+            decoded += 1
+    if not extra:
+        return out[:decoded]
+    return torch.stack([*out[: min(decoded, count)], *extra])
 
 
 _READERS = {"decord": _read_decord, "pyav": _read_pyav}
@@ -123,12 +139,12 @@ def read_video(
     failures = []
     for name in AUTO_ORDER if backend == "auto" else (backend,):
         try:
-            array = _READERS[name](path)
+            frames = _READERS[name](path)
         except Exception as exc:  # decoders raise their own types (DECORDError, av.FFmpegError)
             failures.append(f"{name}: {type(exc).__name__}: {str(exc).strip()[:200]}")
             continue
-        if array.ndim == 4 and array.shape[0] > 0:
-            return _to_tensor(array, dtype)
+        if frames.ndim == 4 and frames.shape[0] > 0:
+            return frames if dtype == torch.uint8 else to_float(frames)
         failures.append(f"{name}: no decodable frames")
     raise VideoError(f"{path}: not a readable video ({'; '.join(failures)})")
 
