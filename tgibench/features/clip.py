@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from tgibench.features.backbones import register_backbone
 from tgibench.features.frozen import FrozenNetwork
 from tgibench.features.store import FeatureStore, register_feature
-from tgibench.video import to_float
+from tgibench.video import frames_per_chunk, to_float
 from tgibench.weights import WeightsUnavailableError
 
 DEFAULT_CLIP_MODEL = "ViT-B-32"
@@ -141,16 +141,18 @@ class CLIPNet(FrozenNetwork):
         return next(self.model.parameters()).device
 
     @torch.no_grad()
-    def encode_images(self, images: torch.Tensor, chunk: int = 16) -> torch.Tensor:
+    def encode_images(self, images: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
         """Unit-norm embeddings (N, D), float32 on the CPU, of (N, 3, H, W) images in [0, 1].
 
-        Images are resized and embedded ``chunk`` at a time.
+        Images are resized and embedded ``chunk`` at a time (default: up to 16, as many
+        as fit in ``tgibench.video.checks.CHUNK_PIXELS``); uint8 images are welcome.
         """
+        step = chunk or frames_per_chunk(images, most=16)
         parts = [
             self.model.encode_image(  # type: ignore[operator]
-                self.preprocess(to_float(images[start : start + chunk]).to(self.device))
+                self.preprocess(to_float(images[start : start + step]).to(self.device))
             )
-            for start in range(0, images.shape[0], chunk)
+            for start in range(0, images.shape[0], step)
         ]
         return F.normalize(torch.cat(parts).float(), dim=-1).cpu()
 

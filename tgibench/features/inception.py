@@ -31,7 +31,7 @@ from tgibench.features.backbones import register_backbone
 from tgibench.features.checkpoint import load_state_dict, resolve_checkpoint
 from tgibench.features.frozen import FrozenNetwork
 from tgibench.features.store import FeatureStore, register_feature
-from tgibench.video import to_float
+from tgibench.video import frames_per_chunk, to_float
 
 #: pytorch-fid's PyTorch port of the TensorFlow FID Inception weights (a state dict).
 FID_INCEPTION_URL = (
@@ -143,12 +143,13 @@ class InceptionFeatures(FrozenNetwork):
         self.freeze()
 
     @torch.no_grad()
-    def forward(self, images: torch.Tensor, chunk: int = 32) -> torch.Tensor:
+    def forward(self, images: torch.Tensor, chunk: int | None = None) -> torch.Tensor:
         """Pool3 features (N, 2048), float32 on the CPU, of (N, 3, H, W) images in [0, 1]."""
         device = next(self.net.parameters()).device
         parts = []
-        for start in range(0, images.shape[0], chunk):
-            x = to_float(images[start : start + chunk]).to(device)
+        step = chunk or frames_per_chunk(images, most=32)
+        for start in range(0, images.shape[0], step):
+            x = to_float(images[start : start + step]).to(device)
             x = F.interpolate(
                 x, size=(INPUT_SIZE, INPUT_SIZE), mode="bilinear", align_corners=False
             )

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from tgibench.features.store import FeatureStore, register_feature
-from tgibench.video import to_float
+from tgibench.video import frames_per_chunk, to_float
 from tgibench.weights import WeightsUnavailableError, cache_dir
 
 LPIPS_NETS = {"alex": "alexnet", "vgg": "vgg16"}
@@ -214,10 +214,6 @@ class LPIPSNet(torch.nn.Module):
         return self.distance(self.features(a), self.features(b))
 
 
-#: Pixels per chunk of frames passed through the network at once (one 480x832 frame).
-CHUNK_PIXELS = 400_000
-
-
 @dataclass(frozen=True)
 class LPIPSDistances:
     """LPIPS distances of one video, from a single pass of each frame through the network.
@@ -245,17 +241,15 @@ def lpips_distances(
     ``video`` and ``target`` are float in [0, 1] or uint8; only a chunk is converted to
     float at a time.
     Each frame (and each ground-truth frame) passes through the backbone exactly once;
-    only one chunk of features is held in memory. ``chunk`` defaults to as many frames as
-    fit in :data:`CHUNK_PIXELS` (the network's activations and convolution buffers grow
-    with the pixels of a chunk: ~20 bytes of buffers per input pixel and channel for
-    AlexNet's first layer).
+    only one chunk of features is held in memory. ``chunk`` defaults to as many frames
+    (up to 8) as fit in ``tgibench.video.checks.CHUNK_PIXELS``.
     """
     device = next(net.parameters()).device
     adjacent, to_target = [], []
     previous: list[torch.Tensor] | None = None
     first_feats: list[torch.Tensor] | None = None
     if chunk is None:
-        chunk = max(1, min(8, CHUNK_PIXELS // (video.shape[-2] * video.shape[-1])))
+        chunk = frames_per_chunk(video, most=8)
     for start in range(0, video.shape[0], chunk):
         feats = net.features(to_float(video[start : start + chunk]).to(device))
         if first_feats is None:

@@ -51,6 +51,18 @@ def check_image(image: torch.Tensor, *, name: str = "image") -> torch.Tensor:
     return image
 
 
+#: Pixels of one chunk of frames that a feature network converts to float and processes at
+#: once (one 480x832 frame): activations and convolution buffers grow with it, so peak
+#: memory stays near the uint8 video's size whatever the resolution.
+CHUNK_PIXELS = 400_000
+
+
+def frames_per_chunk(frames: torch.Tensor, most: int, pixels: int = CHUNK_PIXELS) -> int:
+    """How many frames of a (T, C, H, W) video to process at once: as many as fit in
+    ``pixels``, at least 1 and at most ``most``."""
+    return max(1, min(most, pixels // (frames.shape[-2] * frames.shape[-1])))
+
+
 def to_float(frames: torch.Tensor) -> torch.Tensor:
     """Frames as float32 in [0, 1]: uint8 is divided by 255, float is cast (no copy if float32)."""
     if frames.dtype == torch.uint8:
