@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tgibench.data import BenchmarkError, LayoutError, load_benchmark
 from tgibench.data.layout import CAPTION_KEYS, parse_record, safe_folder
 from tgibench.data.manifest import validate_manifest
-from tgibench.metrics.functional import psnr, ssim
+from tgibench.metrics.functional import flicker, pace_stability, psnr, ssim, warping_error
 from tgibench.spec import SpecError, parse_spec
 from tgibench.video import VideoError, read_image, read_video
 
@@ -134,3 +134,15 @@ def test_psnr_ssim_ranges_identity_and_symmetry(pair):
     assert -1 <= s <= 1
     assert s == pytest.approx(float(ssim(target, video)), abs=1e-6)
     assert float(ssim(target, target)) == pytest.approx(1.0, abs=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(pair=videos)
+def test_flow_based_metrics_stay_in_their_ranges(pair):
+    video, target = pair
+    assert 0 <= float(warping_error(video)) <= 1
+    assert 0 <= float(flicker(video)) <= 1
+    for reference in (None, target):
+        value = float(pace_stability(video, reference))
+        assert 0 <= value <= 1
+    assert float(pace_stability(target, target)) == pytest.approx(1.0, abs=1e-6)
