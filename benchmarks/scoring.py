@@ -1,0 +1,270 @@
+"""Cost of scoring: shared features against metric-by-metric, the suite against its floor,
+and peak memory against the size of the video.
+
+The suite is every per-case default metric that runs offline: reconstruction (PSNR, SSIM,
+LPIPS), consistency (LPIPS-frames, CLIPSIM-frames, warping error, flicker, keyframe
+adherence), semantic (CLIP score, description trajectory) and pace stability. CLIP is
+ViT-B-32 with random weights (``pretrained="random"``): the same computation as the real
+weights, which are not reachable here. X-CLIP (8 frames, no offline weights) and the
+run-level FID/FVD are left out.
+
+Videos are realistic content (scikit-image's astronaut panned at two speeds, so flow has
+real texture to track) saved as lossless mp4, and every timing starts from the files.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from tgibench.eval.scoring import score_video
+from tgibench.features.backbones import Backbones
+from tgibench.features.motion import FLOW_PARAMS, MAX_SIDE
+from tgibench.features.store import ScoringInputs
+from tgibench.metrics.registry import MetricDef, select_metrics
+from tgibench.video import read_video, to_float, write_video
+from tgibench.video.flow import dense_flow
+
+#: Backbone options of the benchmark: CLIP at its real size with random weights.
+BACKBONE_OPTIONS: dict[str, dict[str, Any]] = {"clip": {"pretrained": "random"}}
+OFFLINE_BACKBONES = {"lpips-alex", "clip"}
+#: Timings are the best of this many interleaved repeats (raise it on a quiet machine).
+REPEATS = 1
+CAPTION = "The camera pans across an astronaut in a spacesuit."
+FIRST_DESC, LAST_DESC = "An American flag beside an astronaut.", "A model space shuttle."
+
+
+def suite_metrics() -> list[MetricDef]:
+    """The per-case default metrics whose weights are available offline (module docstring)."""
+    return [
+        m for m in select_metrics() if not m.run_level and set(m.backbones) <= OFFLINE_BACKBONES
+    ]
+
+
+def _pan(frames: int, height: int, width: int, speed: float) -> torch.Tensor:
+    """(frames, 3, H, W) float video: the astronaut photograph panned by ``speed`` px/frame."""
+    from skimage import data
+
+    photo = torch.from_numpy(data.astronaut()).permute(2, 0, 1).float()[None] / 255
+    scale = max(height / 512, (width + speed * frames) / 512) * 1.05
+    big = F.interpolate(photo, scale_factor=scale, mode="bilinear", antialias=True)[0]
+    x0 = [round(speed * t) for t in range(frames)]
+    return torch.stack([big[:, :height, x : x + width] for x in x0]).clamp(0, 1)
+
+
+def make_videos(folder: Path, frames: int, height: int, width: int) -> tuple[Path, Path]:
+    """Write a generated video and its ground truth (lossless mp4); return both paths."""
+    video, target = folder / "video.mp4", folder / "target.mp4"
+    write_video(video, _pan(frames, height, width, speed=3.0))
+    write_video(target, _pan(frames, height, width, speed=2.5))
+    return video, target
+
+
+def _inputs(video_path: Path, target_path: Path | None) -> ScoringInputs:
+    video = read_video(video_path, dtype=torch.uint8)
+    target = read_video(target_path, dtype=torch.uint8) if target_path else None
+    keyframes = target if target is not None else video
+    return ScoringInputs(
+        video=video,
+        target=target,
+        first=to_float(keyframes[0]),
+        last=to_float(keyframes[-1]),
+        caption=CAPTION,
+        first_desc=FIRST_DESC,
+        last_desc=LAST_DESC,
+    )
+
+
+def backbones() -> Backbones:
+    """Backbones with the benchmark's options, every network loaded (warm)."""
+    nets = Backbones("cpu", BACKBONE_OPTIONS)
+    for name in sorted(OFFLINE_BACKBONES):
+        nets.get(name)
+    return nets
+
+
+def time_suite(paths: tuple[Path, Path], nets: Backbones, metrics: list[MetricDef]) -> float:
+    """Seconds to decode both files once and score every metric through one feature store."""
+    start = time.perf_counter()
+    scores = score_video(_inputs(*paths), metrics, nets)
+    elapsed = time.perf_counter() - start
+    missing = {k: v for k, v in scores.unavailable.items() if k in {m.name for m in metrics}}
+    if missing:
+        raise RuntimeError(f"benchmark suite incomplete: {missing}")
+    return elapsed
+
+
+def time_separately(paths: tuple[Path, Path], nets: Backbones, metrics: list[MetricDef]) -> float:
+    """Seconds to score each metric on its own: decoding and computing its features itself."""
+    start = time.perf_counter()
+    for metric in metrics:
+        score_video(_inputs(*paths), [metric], nets)
+    return time.perf_counter() - start
+
+
+@torch.no_grad()
+def time_floor(paths: tuple[Path, Path], nets: Backbones) -> float:
+    """Seconds of the unavoidable work: decode both files once, one forward pass of each
+    distinct backbone over the frames it must see (LPIPS: video, ground truth and the two
+    keyframes; CLIP: video frames and three texts), one optical flow per adjacent pair."""
+    start = time.perf_counter()
+    inputs = _inputs(*paths)
+    lpips_net, clip_net = nets.get("lpips-alex"), nets.get("clip")
+    for frames in (inputs.video, inputs.target):
+        assert frames is not None
+        for chunk in frames.split(8):
+            lpips_net.features(to_float(chunk))
+    assert inputs.first is not None and inputs.last is not None
+    lpips_net.features(torch.stack([inputs.first, inputs.last]))
+    clip_net.encode_images(inputs.video)
+    clip_net.encode_texts([CAPTION, FIRST_DESC, LAST_DESC])
+    height, width = inputs.video.shape[-2:]
+    scale = min(1.0, MAX_SIDE / max(height, width))
+    size = (round(width * scale), round(height * scale))
+    gray = [_gray(frame, size) for frame in inputs.video]
+    for a, b in itertools.pairwise(gray):
+        dense_flow(a, b, FLOW_PARAMS)
+    return time.perf_counter() - start
+
+
+def _gray(frame: torch.Tensor, size: tuple[int, int]) -> Any:
+    import cv2
+
+    rgb = frame.permute(1, 2, 0).numpy()
+    if size != (rgb.shape[1], rgb.shape[0]):
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+
+
+def _best_interleaved(runs: dict[str, Any], repeats: int) -> dict[str, float]:
+    """Best-of-``repeats`` seconds of each callable, the callables alternating."""
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeats):
+        for name, run in runs.items():
+            best[name] = min(best[name], run())
+    return best
+
+
+def measure_scoring(quick: bool) -> list[dict[str, Any]]:
+    """shared_features_speedup and suite_vs_floor on one or more video shapes."""
+    shapes = (
+        [(25, 256, 256)]
+        if quick
+        else [(25, 256, 256), (81, 256, 256), (33, 480, 832), (81, 480, 832)]
+    )
+    metrics = suite_metrics()
+    nets = backbones()
+    speedups, floors = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for frames, height, width in shapes:
+            folder = Path(tmp) / f"{frames}x{height}x{width}"
+            folder.mkdir()
+            paths = make_videos(folder, frames, height, width)
+            time_suite(paths, nets, metrics)  # warm caches (first-call allocations)
+            seconds = _best_interleaved(
+                {
+                    "suite": lambda p=paths: time_suite(p, nets, metrics),
+                    "separately": lambda p=paths: time_separately(p, nets, metrics),
+                    "floor": lambda p=paths: time_floor(p, nets),
+                },
+                REPEATS,
+            )
+            key = f"{frames}x{height}x{width}"
+            speedups[key] = {**{k: round(v, 2) for k, v in seconds.items()}}
+            speedups[key]["ratio"] = round(seconds["separately"] / seconds["suite"], 2)
+            floors[key] = round(seconds["suite"] / seconds["floor"], 2)
+    names = [m.name for m in metrics]
+    first = next(iter(speedups))
+    return [
+        {
+            "name": "shared_features_speedup",
+            "ratio": speedups[first]["ratio"]
+            if quick
+            else min(v["ratio"] for v in speedups.values()),
+            "goal": 2.0,
+            "detail": {"metrics": names, "seconds": speedups},
+        },
+        {
+            "name": "suite_vs_floor",
+            "ratio": floors[first] if quick else max(floors.values()),
+            "goal": 1.3,
+            "detail": {"by_shape": floors},
+        },
+    ]
+
+
+# ---------------------------------------------------------------------------- peak memory
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def peak_memory_child(video_path: str, target_path: str, height: int, width: int) -> None:
+    """Run in a fresh process: load the backbones and score a 5-frame video of the same
+    size (steady state: the convolution buffers and allocator pools of that size exist, as
+    after a run's first case), reset the peak RSS, score the files (``target_path`` "" for
+    none), print the extra peak bytes (peak RSS minus RSS before reading the files)."""
+    metrics = suite_metrics()
+    nets = backbones()
+    with tempfile.TemporaryDirectory() as tmp:
+        time_suite(make_videos(Path(tmp), 5, height, width), nets, metrics)
+    if not target_path:
+        metrics = [m for m in metrics if "target" not in m.needs]
+    Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
+    before = _status_kib("VmRSS")
+    inputs = _inputs(Path(video_path), Path(target_path) if target_path else None)
+    score_video(inputs, metrics, nets)
+    print((_status_kib("VmHWM") - before) * 1024)
+
+
+def _peak_extra_bytes(video: Path, target: Path | None, height: int, width: int) -> int:
+    code = (
+        "import benchmarks.scoring as s; "
+        f"s.peak_memory_child({str(video)!r}, {str(target or '')!r}, {height}, {width})"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2")},
+    )
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def measure_peak_memory(quick: bool) -> dict[str, Any]:
+    """Peak memory beyond the loaded weights while scoring an 81x480x832 video with its
+    ground truth (the ratio) and without it, over the size of that video as uint8."""
+    frames, height, width = (25, 256, 448) if quick else (81, 480, 832)
+    video_bytes = frames * 3 * height * width
+    with tempfile.TemporaryDirectory() as tmp:
+        video, target = make_videos(Path(tmp), frames, height, width)
+        with_target = _peak_extra_bytes(video, target, height, width)
+        without_target = None if quick else _peak_extra_bytes(video, None, height, width)
+    return {
+        "name": "peak_memory_vs_video",
+        "ratio": round(with_target / video_bytes, 2),
+        "goal": 3.0,
+        "detail": {
+            "video": f"{frames}x{height}x{width} uint8, {video_bytes / 2**20:.0f} MiB",
+            "peak_extra_mib_with_ground_truth": round(with_target / 2**20),
+            "ratio_without_ground_truth": (
+                None if without_target is None else round(without_target / video_bytes, 2)
+            ),
+            "includes": "the decoded uint8 video (and ground truth) and every feature pass",
+        },
+    }
