@@ -3,19 +3,23 @@
 The pass streams the video (two frames in memory at a time) and keeps, per pair t → t+1,
 only compact statistics (:class:`MotionStats`), never the flow fields themselves. The
 ``motion`` feature is the generated video's; ``target_motion`` is the ground truth's,
-a separate feature so that it is computed only when a metric reads it and so that a
-cache can reuse it across models (the ground truth is the same for every model).
+a separate feature, computed only when a metric reads it and cached on disk by content,
+so that a benchmark's ground truth is passed through the flow once, not once per model.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
 from tgibench.features.store import FeatureStore, register_feature
+from tgibench.fileio import atomic_path
 from tgibench.video import check_video, to_float
 from tgibench.video.flow import (
     FarnebackParams,
@@ -23,7 +27,12 @@ from tgibench.video.flow import (
     consistent_mask,
     dense_flow,
 )
+from tgibench.weights import cache_dir
 
+log = logging.getLogger(__name__)
+
+#: Version of the motion statistics, part of the cache key: bump it when they change.
+MOTION_VERSION = 1
 #: Cells (rows, columns) of the coarse flow grid kept per pair.
 FLOW_GRID: tuple[int, int] = (8, 8)
 #: OpenCV's Farneback settings used by the ``motion`` features.
@@ -163,9 +172,45 @@ def _motion(store: FeatureStore) -> MotionStats:
     return motion_stats(store.inputs.video)
 
 
+def _cache_path(video: torch.Tensor) -> Path:
+    """Where the motion statistics of ``video`` are cached: keyed by its exact content,
+    shape and dtype, and by everything the statistics depend on."""
+    digest = hashlib.sha256(
+        f"{MOTION_VERSION}|{FLOW_PARAMS}|{FLOW_GRID}|{MAX_SIDE}|{tuple(video.shape)}|{video.dtype}".encode()
+    )
+    digest.update(video.detach().cpu().contiguous().numpy().data)
+    return cache_dir() / "features" / "motion" / f"{digest.hexdigest()}.safetensors"
+
+
+def cached_motion_stats(video: torch.Tensor) -> MotionStats:
+    """:func:`motion_stats` of a video that recurs (a ground truth scored with every
+    model), computed once and kept in ``$TGIBENCH_CACHE/features/motion``.
+
+    A cache that cannot be read or written is skipped with a warning: the statistics are
+    then computed as usual.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file, save_file
+
+    path = _cache_path(video)
+    if path.is_file():
+        try:
+            return MotionStats(**load_file(path))
+        except (OSError, TypeError, ValueError, SafetensorError) as exc:  # damaged: recompute
+            log.warning("motion cache %s unreadable (%s); recomputing", path, exc)
+    stats = motion_stats(video)
+    try:
+        with atomic_path(path) as tmp:
+            save_file({k: v.contiguous() for k, v in asdict(stats).items()}, tmp)
+    except OSError as exc:
+        log.warning("motion cache %s not written (%s)", path, exc)
+    return stats
+
+
 @register_feature("target_motion")
 def _target_motion(store: FeatureStore) -> MotionStats:
-    """Per-pair motion statistics of the ground-truth video (the same for every model)."""
+    """Per-pair motion statistics of the ground-truth video: the same for every model, so
+    computed once per benchmark case and cached (:func:`cached_motion_stats`)."""
     if store.inputs.target is None:
         raise ValueError("the target_motion feature needs the ground-truth video")
-    return motion_stats(store.inputs.target)
+    return cached_motion_stats(store.inputs.target)
