@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,9 @@ import torch
 from PIL import Image
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# TGI-Bench's cache (converted weights, ground-truth features) in one temporary folder per
+# test session, never the user's; tests that count computations use their own empty one.
+os.environ["TGIBENCH_CACHE"] = tempfile.mkdtemp(prefix="tgibench-test-cache-")
 # One thread per test process: `make test` runs two xdist workers on 2 cores, and torch's
 # OpenMP threads slow down ~20x when more of them than cores compete.
 torch.set_num_threads(1)

@@ -120,8 +120,10 @@ def test_per_case_definitions_equal_functional(pan, net):
     )
 
 
-def test_one_flow_pass_per_video_shared_by_every_metric(pan, monkeypatch):
+def test_one_flow_pass_per_video_shared_by_every_metric(pan, monkeypatch, tmp_path):
     import tgibench.features.motion as motion
+
+    monkeypatch.setenv("TGIBENCH_CACHE", str(tmp_path))  # an empty ground-truth cache
 
     calls = []
     original = motion.motion_stats
