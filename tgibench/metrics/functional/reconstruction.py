@@ -49,31 +49,33 @@ SSIM_WINDOW, SSIM_SIGMA = 11, 1.5
 
 @functools.cache
 def _gaussian_taps(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> np.ndarray:
-    """(size,) normalised 1-D Gaussian (float32); the 2-D window is its outer product."""
+    """(size,) float64 normalised 1-D Gaussian; the 2-D window is its outer product."""
     coords = np.arange(size, dtype=np.float64) - (size - 1) / 2
     taps = np.exp(-(coords**2) / (2 * sigma**2))
-    return (taps / taps.sum()).astype(np.float32)
+    return taps / taps.sum()
 
 
 def _blur_valid(image: np.ndarray) -> np.ndarray:
-    """Separable Gaussian blur of an (H, W, C) float32 image, valid region only."""
+    """Separable Gaussian blur of an (H, W) float64 image, valid region only."""
     taps = _gaussian_taps()
     r = (len(taps) - 1) // 2
-    return cv2.sepFilter2D(image, cv2.CV_32F, taps, taps)[r:-r, r:-r]
+    return cv2.sepFilter2D(image, cv2.CV_64F, taps, taps)[r:-r, r:-r]
 
 
 def _ssim_frame(x: np.ndarray, y: np.ndarray) -> float:
-    """Mean SSIM of two (H, W, C) float32 frames: per channel over the valid region, then
-    averaged over channels (all channels at once: the means are over equal pixel counts)."""
+    """Mean SSIM of two (C, H, W) float64 frames: per channel over the valid region."""
     c1, c2 = 0.01**2, 0.03**2
-    mu_x, mu_y = _blur_valid(x), _blur_valid(y)
-    var_x = _blur_valid(x * x) - mu_x**2
-    var_y = _blur_valid(y * y) - mu_y**2
-    cov = _blur_valid(x * y) - mu_x * mu_y
-    ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
-        (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
-    )
-    return float(ssim_map.mean(dtype=np.float64))
+    values = []
+    for a, b in zip(x, y, strict=True):
+        mu_a, mu_b = _blur_valid(a), _blur_valid(b)
+        var_a = _blur_valid(a * a) - mu_a**2
+        var_b = _blur_valid(b * b) - mu_b**2
+        cov = _blur_valid(a * b) - mu_a * mu_b
+        ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+            (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+        )
+        values.append(ssim_map.mean())
+    return float(np.mean(values))
 
 
 @batched
@@ -83,17 +85,14 @@ def ssim(video: torch.Tensor, target: torch.Tensor, reduction: Reduction = "mean
     Gaussian window 11x11, sigma 1.5, K1 = 0.01, K2 = 0.03, data range 1, computed per
     RGB channel over the valid region (no padding) and averaged, per in-between frame;
     equal to ``skimage.metrics.structural_similarity(..., gaussian_weights=True,
-    sigma=1.5, use_sample_covariance=False, data_range=1, channel_axis=-1)`` to 1e-6.
-    Computed frame by frame in float32 with OpenCV's separable filter (one frame pair in
-    memory); the mean is accumulated in float64.
+    sigma=1.5, use_sample_covariance=False, data_range=1, channel_axis=-1)``. Computed
+    frame by frame in float64 with OpenCV's separable filter (one frame pair in memory).
     """
     gen, ref = intermediate_pair(video, target)
     if min(gen.shape[-2:]) < SSIM_WINDOW:
         raise VideoError(f"SSIM needs frames of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels")
     values = [
-        _ssim_frame(
-            to_float(a).permute(1, 2, 0).cpu().numpy(), to_float(b).permute(1, 2, 0).cpu().numpy()
-        )
+        _ssim_frame(to_float(a).double().cpu().numpy(), to_float(b).double().cpu().numpy())
         for a, b in zip(gen, ref, strict=True)
     ]
     return reduce(torch.tensor(values, dtype=torch.float32), reduction)
