@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from tgibench.features.motion import motion_stats
+from tgibench.features.motion import cached_motion_stats
 from tgibench.leaderboard.runs import Runs
 from tgibench.leaderboard.tables import aggregate, arrow, pillar_ranks
 from tgibench.metrics.functional.pace import progress
+from tgibench.video import to_float
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -117,8 +118,10 @@ def pillar_radar(runs: Runs) -> Figure:
 
 def progress_curve(video: torch.Tensor) -> np.ndarray:
     """(T,) how far along its motion each frame of a (T, 3, H, W) video is, from 0 to 1
-    (``tgibench.metrics.functional.pace.progress`` of the video's optical flow)."""
-    return progress(motion_stats(video)).numpy()
+    (``tgibench.metrics.functional.pace.progress`` of the video's optical flow). The flow
+    statistics come from the feature cache when the runner already computed them (a
+    ground truth read as uint8 is the one the runner scored)."""
+    return progress(cached_motion_stats(video)).numpy()
 
 
 def pace_curves(case_id: str, curves: dict[str, np.ndarray]) -> Figure:
@@ -158,7 +161,7 @@ def frame_strip(case_id: str, videos: dict[str, torch.Tensor]) -> Figure:
     axes = figure.subplots(len(videos), len(indices), squeeze=False)
     for row, (label, video) in zip(axes, videos.items(), strict=True):
         for ax, index in zip(row, indices, strict=True):
-            ax.imshow(video[index].permute(1, 2, 0).clamp(0, 1).numpy())
+            ax.imshow(to_float(video[index]).permute(1, 2, 0).clamp(0, 1).numpy())
             ax.set_xticks([])
             ax.set_yticks([])
         row[0].set_ylabel(label, fontsize=8)

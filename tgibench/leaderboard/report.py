@@ -74,13 +74,14 @@ def _ground_truth(runs: Runs, source: str | None, notes: list[str]) -> Any:
 
 
 def _case_videos(runs: Runs, case_id: str, bench: Any, notes: list[str]) -> dict[str, torch.Tensor]:
-    """Ground truth (if available) and each run's saved video of one case, by label."""
+    """Ground truth (if available) and each run's saved video of one case, by label, as
+    uint8 (T, 3, H, W), as the runner scored them."""
     from tgibench.video import read_video
 
     videos: dict[str, torch.Tensor] = {}
     if bench is not None:
         try:
-            frames = bench.get(case_id).frames
+            frames = bench.get(case_id).load_frames(torch.uint8)
             if frames is not None:
                 videos["ground truth"] = frames
         except (KeyError, ValueError) as exc:
@@ -91,7 +92,7 @@ def _case_videos(runs: Runs, case_id: str, bench: Any, notes: list[str]) -> dict
             notes.append(f"{case_id}: {label} saved no video (run with --videos)")
             continue
         try:
-            videos[label] = read_video(path)
+            videos[label] = read_video(path, dtype=torch.uint8)
         except ValueError as exc:
             notes.append(f"{case_id}: {label}: {exc}")
     return videos
