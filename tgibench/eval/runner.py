@@ -143,6 +143,8 @@ def run_case(
         row.update(scores.values)
         if scores.unavailable:
             row["unavailable"] = scores.unavailable
+        if scores.notes:
+            row["notes"] = scores.notes
     except Exception as exc:  # a run records every failure per case and goes on
         row["error"] = f"{type(exc).__name__}: {exc}"
     return row

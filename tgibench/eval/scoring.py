@@ -21,6 +21,7 @@ class VideoScores:
     values: dict[str, float | None] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     run_features: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 def score_video(
@@ -59,4 +60,5 @@ def score_video(
                 f"metric {metric.name} is {value} (non-finite input or degenerate video)"
             )
         values[metric.name] = value
+    scores.notes.update(store.notes)
     return scores

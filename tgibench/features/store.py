@@ -94,6 +94,7 @@ class FeatureStore:
     def __init__(self, inputs: ScoringInputs, backbones: Backbones) -> None:
         self.inputs = inputs
         self.backbones = backbones
+        self.notes: dict[str, str] = {}
         self._cache: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
@@ -104,6 +105,12 @@ class FeatureStore:
     def backbone(self, name: str) -> Any:
         """A shared backbone (raises WeightsUnavailableError when its weights are missing)."""
         return self.backbones.get(name)
+
+    def note(self, key: str, message: str) -> None:
+        """Record something a reader of the results should know about this case (e.g. a
+        caption truncated to a text encoder's context); the runner writes it to the row's
+        ``notes``."""
+        self.notes[key] = message
 
     @property
     def computed(self) -> list[str]:
