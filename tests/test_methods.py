@@ -126,7 +126,7 @@ def test_frame_mean_attention_matches_explicit_softmax():
 
 @pytest.fixture(scope="module")
 def tiny_pipe():
-    from tgibench.models.wan import tiny_pipeline
+    from tgibench.models.wan_tiny import tiny_pipeline
 
     return tiny_pipeline()
 
@@ -280,9 +280,9 @@ def test_kab_moves_attention_toward_anchors_only_where_configured(tiny_pipe, mon
 
 
 def _pil(image: torch.Tensor):
-    from tgibench.models.wan import _to_pil
+    from tgibench.models.wan import to_pil
 
-    return _to_pil(image)
+    return to_pil(image)
 
 
 def test_docstring_examples_run():

@@ -21,7 +21,7 @@ class _BadOutput(ModelBase):
     def __init__(self, mode: str = "nan") -> None:
         self.mode = mode
 
-    def generate(self, first, last, prompt, num_frames, *, seed=0):
+    def generate(self, first, last, prompt, num_frames, *, seed=0, context=None):
         video = torch.stack([first] * num_frames)
         if self.mode == "nan":
             video[1, 0, 0, 0] = float("nan")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 from tgibench.models import build_model
-from tgibench.models.wan import DEFAULT_MODEL_ID, parse_edge_widths, tiny_pipeline
+from tgibench.models.wan import DEFAULT_MODEL_ID, WanOptions, place_pipeline
+from tgibench.models.wan_tiny import tiny_pipeline
+from tgibench.spec import SpecError
 from tgibench.weights import WeightsUnavailableError
 
 PROMPT = "A glider floats over fields."
@@ -74,13 +77,43 @@ def test_frame_counts_that_are_not_4k_plus_1(keyframes):
 
 
 def test_options_and_errors():
-    assert parse_edge_widths("25:2,49:5") == {25: 2, 49: 5}
     model = build_model('tgi:preset=tiny,steps=3,s_edge=1.1,edge_widths="49:5"')
     assert model.steps == 3 and model.config.s_edge == 1.1 and model.config.edge_widths == {49: 5}
+    assert model.config.temporal_compression == model.pipe.vae_scale_factor_temporal == 4
+    assert model.spec == "tgi:edge_widths=49:5,preset=tiny,s_edge=1.1,steps=3"
+    assert build_model(model.spec).config == model.config  # the canonical spec round-trips
+    two = build_model('tgi:preset=tiny,edge_widths="25:2,49:5"')
+    assert two.config.edge_widths == {25: 2, 49: 5} and '"25:2,49:5"' in two.spec
+    with pytest.raises(SpecError, match="key:value pairs"):
+        build_model('tgi:preset=tiny,edge_widths="49-5"')
+    with pytest.raises(SpecError, match="no option 'temporal_compression'"):
+        build_model("tgi:preset=tiny,temporal_compression=2")
     with pytest.raises(ValueError, match="preset"):
         build_model("wan:preset=huge")
     with pytest.raises(ValueError, match="sampler"):
         build_model("wan:preset=tiny,sampler=ddim")
+
+
+def test_memory_options_reach_the_pipeline(wan_video, keyframes):
+    model = build_model("wan:preset=tiny,vae_tiling=on,vae_slicing=on")
+    assert model.pipe.vae.use_tiling and model.pipe.vae.use_slicing
+    # 256-pixel tiles do not cut a 32x48 clip and the batch is one video: same result
+    assert torch.equal(model.generate(*keyframes, PROMPT, 25), wan_video)
+    plain = build_model("wan:preset=tiny")
+    assert not plain.pipe.vae.use_tiling and not plain.pipe.vae.use_slicing
+    no_vae_tiling = SimpleNamespace(vae=object())
+    with pytest.raises(ValueError, match=r"VAE \(object\) has no enable_tiling"):
+        place_pipeline(no_vae_tiling, WanOptions(vae_tiling=True), torch.device("cpu"))
+
+
+def test_bfloat16_runs_the_transformer_in_bfloat16(keyframes):
+    model = build_model("wan:preset=tiny,dtype=bfloat16,steps=2")
+    assert model.pipe.transformer.dtype == torch.bfloat16
+    assert model.pipe.text_encoder.dtype == torch.bfloat16
+    assert model.pipe.vae.dtype == torch.float32 and model.pipe.image_encoder.dtype == torch.float32
+    video = model.generate(*keyframes, PROMPT, 9)
+    assert video.shape == (9, 3, 32, 48) and video.dtype == torch.float32
+    assert torch.isfinite(video).all()
 
 
 def test_missing_weights_raise_one_clear_error(tmp_path, monkeypatch):

@@ -52,6 +52,26 @@ Metrics = Annotated[
     ),
 ]
 
+Include = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--include",
+        help="A plugin .py file, or a folder of them, registering models or metrics "
+        "(repeatable; give it again when resuming a run). See docs/extending.md.",
+    ),
+]
+
+
+def _include(paths: list[Path] | None) -> None:
+    """Import the user's plugin files before any model or metric is looked up."""
+    if paths:
+        from tgibench.plugins import PluginError, include
+
+        try:
+            include(paths)
+        except PluginError as exc:
+            raise _fail(str(exc)) from None
+
 
 def _run(config: object, quiet: bool) -> None:
     from tgibench.data import BenchmarkError
@@ -102,8 +122,10 @@ def evaluate(
     ] = True,
     fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    include: Include = None,
 ) -> None:
     """Generate every case with a model, score it, and write the run directory."""
+    _include(include)
     from tgibench.eval.config import EvalConfig
 
     config = EvalConfig(
@@ -139,8 +161,10 @@ def score(
     device: str = "cpu",
     fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    include: Include = None,
 ) -> None:
     """Score videos made elsewhere (the `folder` model), matched to cases by case id."""
+    _include(include)
     from tgibench.eval.config import EvalConfig
     from tgibench.spec import format_spec
 
@@ -231,8 +255,9 @@ def leaderboard(
 
 
 @app.command()
-def models() -> None:
+def models(include: Include = None) -> None:
     """List the registered models and their options."""
+    _include(include)
     from tgibench.models import describe_models
 
     for name, summary, options in describe_models():
@@ -242,8 +267,9 @@ def models() -> None:
 
 
 @app.command("metrics")
-def list_metrics() -> None:
+def list_metrics(include: Include = None) -> None:
     """List the metrics: pillar, direction, inputs and weights (and whether they load here)."""
+    _include(include)
     from tgibench.features.backbones import Backbones
     from tgibench.metrics import select_metrics
     from tgibench.weights import WeightsUnavailableError

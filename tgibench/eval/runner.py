@@ -6,7 +6,6 @@ after a crash finishes the run without writing any row twice.
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import sys
@@ -39,7 +38,7 @@ from tgibench.eval.scoring import score_video
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
 from tgibench.metrics.registry import MetricDef, select_metrics
-from tgibench.models import InbetweeningModel, build_model
+from tgibench.models import CaseContext, InbetweeningModel, build_model
 from tgibench.video import VideoError, check_video, to_float, to_uint8, write_video
 
 log = logging.getLogger(__name__)
@@ -66,13 +65,13 @@ class RunSummary:
 def _generate(
     model: InbetweeningModel, case: Case, first: torch.Tensor, last: torch.Tensor, seed: int
 ) -> torch.Tensor:
-    """Call the model; pass the case id to models whose ``generate`` accepts it."""
+    """Call the model with the seed and the case's context (id, folder, challenge, texts)."""
     torch.manual_seed(seed)
-    kwargs: dict[str, Any] = {"seed": seed}
-    if "case_id" in inspect.signature(model.generate).parameters:
-        kwargs["case_id"] = case.case_id
+    context = CaseContext.from_case(case)
     with torch.inference_mode():
-        return model.generate(first, last, case.caption, case.num_frames, **kwargs)
+        return model.generate(
+            first, last, case.caption, case.num_frames, seed=seed, context=context
+        )
 
 
 def conform(

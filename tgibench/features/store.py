@@ -58,16 +58,9 @@ class FeatureDef:
     backbones: tuple[str, ...] = ()
 
 
-#: Modules that register the built-in features (imported on first lookup).
-BUILTIN_FEATURE_MODULES: tuple[str, ...] = (
-    "tgibench.features.lpips_net",
-    "tgibench.features.clip",
-    "tgibench.features.xclip",
-    "tgibench.features.motion",
-    "tgibench.features.inception",
-    "tgibench.features.i3d",
-)
-FEATURES: Registry[FeatureDef] = Registry("feature", builtin_modules=BUILTIN_FEATURE_MODULES)
+#: Built-in features: every module of tgibench.features that registers some (found on
+#: first lookup, no list to edit), then installed plugins.
+FEATURES: Registry[FeatureDef] = Registry("feature", packages=("tgibench.features",))
 
 
 def register_feature(
@@ -76,7 +69,7 @@ def register_feature(
     """Decorator registering ``compute(store) -> value`` as the feature ``name``."""
 
     def decorate(compute: Callable[[FeatureStore], Any]) -> Callable[[FeatureStore], Any]:
-        FEATURES.register(name)(FeatureDef(name, compute, backbones))
+        FEATURES.register(name, source=compute.__module__)(FeatureDef(name, compute, backbones))
         return compute
 
     return decorate

@@ -72,15 +72,9 @@ class MetricDef:
         }
 
 
-#: Modules that register the built-in metrics, one per pillar (imported on first lookup).
-BUILTIN_METRIC_MODULES: tuple[str, ...] = (
-    "tgibench.metrics.reconstruction",
-    "tgibench.metrics.consistency",
-    "tgibench.metrics.semantic",
-    "tgibench.metrics.pace",
-    "tgibench.metrics.distribution",
-)
-METRICS: Registry[MetricDef] = Registry("metric", builtin_modules=BUILTIN_METRIC_MODULES)
+#: Built-in metrics: every module of tgibench.metrics that registers some (found on first
+#: lookup, no list to edit), then installed plugins.
+METRICS: Registry[MetricDef] = Registry("metric", packages=("tgibench.metrics",))
 
 
 def register_metric(
@@ -108,7 +102,7 @@ def register_metric(
 
     def decorate(compute: Callable[[FeatureStore], Any]) -> Callable[[FeatureStore], Any]:
         summary = (compute.__doc__ or "").strip().splitlines()[0] if compute.__doc__ else ""
-        METRICS.register(name)(
+        METRICS.register(name, source=compute.__module__)(
             MetricDef(
                 name,
                 pillar,

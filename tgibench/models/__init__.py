@@ -1,24 +1,43 @@
-"""Inbetweening models: the protocol, the registry and ``build_model(spec)``.
+"""Inbetweening models: the template, the registry and ``build_model(spec)``.
 
-Built-in models register themselves on first lookup: the classical CPU baselines
-(``hold``, ``crossfade``, ``flow``), adapters for videos made elsewhere (``folder``,
-``command``) and diffusers Wan2.1-FLF2V (``wan``) with the paper's method (``tgi``).
+A model subclasses :class:`ModelBase`, implements ``make_frames(request)`` and registers
+itself with ``@register_model("name")``. Built-in models are the modules of this package,
+found on first lookup: the classical CPU baselines (``hold``, ``crossfade``, ``flow``),
+adapters for videos made elsewhere (``folder``, ``command``) and diffusers Wan2.1-FLF2V
+(``wan``) with the paper's method (``tgi``). Plugins register theirs the same way
+(:mod:`tgibench.plugins`, docs/extending.md).
 """
 
 from tgibench.models.base import (
-    MODELS,
+    CaseContext,
+    GenerationRequest,
     InbetweeningModel,
     ModelBase,
+    check_keyframes,
+    frame_times,
+    to_video_output,
+)
+from tgibench.models.registry import (
+    MODELS,
+    ModelOption,
     build_model,
     describe_models,
+    model_options,
     register_model,
 )
 
 __all__ = [
     "MODELS",
+    "CaseContext",
+    "GenerationRequest",
     "InbetweeningModel",
     "ModelBase",
+    "ModelOption",
     "build_model",
+    "check_keyframes",
     "describe_models",
+    "frame_times",
+    "model_options",
     "register_model",
+    "to_video_output",
 ]

@@ -1,26 +1,155 @@
-"""The interface every inbetweening model implements, and the model registry."""
+"""What an inbetweening model is: the protocol, the request it answers, and a template base.
+
+A model turns two keyframes and a prompt into a video. Subclass :class:`ModelBase` and
+implement one method, ``make_frames(request)``: the base checks the keyframes, computes
+the time grid, hands everything over as one typed :class:`GenerationRequest` and checks
+what comes back. The helpers it uses (:func:`check_keyframes`, :func:`frame_times`,
+:func:`to_video_output`) are public for models that need them elsewhere.
+
+>>> import torch
+>>> class Fade(ModelBase):
+...     def make_frames(self, request):
+...         t = request.times.view(-1, 1, 1, 1)
+...         return (1 - t) * request.first + t * request.last
+>>> video = Fade().generate(torch.zeros(3, 4, 4), torch.ones(3, 4, 4), "a fade", 5)
+>>> video.shape, [round(float(f.mean()), 2) for f in video]
+(torch.Size([5, 3, 4, 4]), [0.0, 0.25, 0.5, 0.75, 1.0])
+"""
 
 from __future__ import annotations
 
-import inspect
-import typing
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
+import numpy as np
 import torch
 
-from tgibench.registry import Registry
-from tgibench.spec import SpecError, format_spec, parse_spec
+from tgibench.video import VideoError, check_image, check_video
+
+if TYPE_CHECKING:
+    from tgibench.data import Case
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """What the benchmark knows about the case being generated, beyond the keyframes.
+
+    Library calls may leave any of it empty; the runner fills all of it. Models that
+    read files made elsewhere need ``case_id``; others may use the descriptions.
+
+    Attributes:
+        case_id: ``<folder>-<N>``, e.g. ``"aerobatics-81"``; None outside a benchmark.
+        folder: the case's folder in TGI-Dataset/.
+        challenge: canonical challenge name ("dynamic motion", "linear motion", ...).
+        first_desc: description of the first keyframe.
+        last_desc: description of the last keyframe.
+    """
+
+    case_id: str | None = None
+    folder: str | None = None
+    challenge: str | None = None
+    first_desc: str = ""
+    last_desc: str = ""
+
+    @classmethod
+    def from_case(cls, case: Case) -> CaseContext:
+        """The context of a benchmark :class:`~tgibench.data.Case`."""
+        return cls(case.case_id, case.folder, case.challenge, case.first_desc, case.last_desc)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Everything a model gets for one video, checked by :meth:`ModelBase.generate`.
+
+    Attributes:
+        first: first keyframe, (3, H, W) float32 in [0, 1].
+        last: last keyframe, same shape.
+        prompt: the text describing the motion between them.
+        num_frames: N >= 2 frames to return, both keyframes included.
+        seed: the seed to sample with (the runner's, 0 by default).
+        context: the case being generated (:class:`CaseContext`, possibly empty).
+        times: (N,) float32 normalised time of each frame, ``k / (N - 1)`` in [0, 1]
+            (:func:`frame_times`), computed from ``num_frames``.
+    """
+
+    first: torch.Tensor
+    last: torch.Tensor
+    prompt: str
+    num_frames: int
+    seed: int = 0
+    context: CaseContext = field(default_factory=CaseContext)
+    times: torch.Tensor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "times", frame_times(self.num_frames))
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(H, W) of the keyframes."""
+        return int(self.first.shape[-2]), int(self.first.shape[-1])
+
+
+def frame_times(num_frames: int) -> torch.Tensor:
+    """Normalised time t_k = k / (num_frames - 1) of each frame, float32 of shape (num_frames,).
+
+    >>> frame_times(5).tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 2:
+        raise ValueError(f"num_frames must be an integer of at least 2, got {num_frames!r}")
+    return torch.linspace(0.0, 1.0, num_frames)
+
+
+def check_keyframes(first: torch.Tensor, last: torch.Tensor) -> None:
+    """Raise :class:`~tgibench.video.VideoError` unless both keyframes are (3, H, W) float
+    images in [0, 1] of the same size."""
+    check_image(first, name="first keyframe")
+    check_image(last, name="last keyframe")
+    if first.shape != last.shape:
+        raise VideoError(f"keyframes differ in size: {tuple(first.shape)} vs {tuple(last.shape)}")
+
+
+def to_video_output(
+    frames: torch.Tensor | np.ndarray | Sequence[torch.Tensor | np.ndarray],
+    *,
+    channels_last: bool = False,
+) -> torch.Tensor:
+    """Frames in the output convention: (T, 3, H, W) on the CPU, contiguous, float32 in
+    [0, 1] or uint8 (0..255, e.g. as decoded from a file).
+
+    Accepts a tensor or numpy array, or a sequence of per-frame images (stacked);
+    ``channels_last`` for (T, H, W, 3) input (numpy and PIL's layout). Floating input is
+    cast to float32 (not rescaled: it must already lie in [0, 1]); other integer dtypes
+    than uint8 are refused. A float32 CPU tensor in the convention is returned as is.
+    Raises :class:`~tgibench.video.VideoError` when the result breaks the convention.
+    """
+    if isinstance(frames, Sequence) and not isinstance(frames, torch.Tensor | np.ndarray):
+        if not frames:
+            raise VideoError("model output: no frames")
+        frames = torch.stack([torch.as_tensor(f) for f in frames])
+    video = torch.as_tensor(frames).detach()
+    if channels_last:
+        video = video.permute(0, 3, 1, 2)
+    if video.dtype != torch.uint8:
+        if not video.is_floating_point():
+            raise VideoError(
+                f"model output: dtype {video.dtype}; expected float in [0, 1] or uint8"
+            )
+        video = video.float()
+    return check_video(video.cpu().contiguous(), name="model output")
 
 
 @runtime_checkable
 class InbetweeningModel(Protocol):
     """Generates the frames between two keyframes.
 
-    ``generate(first, last, prompt, num_frames, seed=0)`` takes two (3, H, W) float32 images
-    in [0, 1] and returns a (num_frames, 3, H', W') float32 video in [0, 1] (or uint8,
-    0..255, as models that read video files return it) whose frame 0
-    and frame num_frames - 1 correspond to ``first`` and ``last``. Models that generate at
-    their own resolution may return a different H', W'; the runner resizes for scoring.
+    ``generate(first, last, prompt, num_frames, seed=0, context=None)`` takes two (3, H, W)
+    float32 images in [0, 1] and returns a (num_frames, 3, H', W') video, float32 in
+    [0, 1] or uint8, whose frame 0 and frame num_frames - 1 correspond to ``first`` and
+    ``last``. ``context`` describes the benchmark case (:class:`CaseContext`); the runner
+    always passes it. Models that generate at their own resolution may return another
+    H', W'; the runner resizes for scoring.
     """
 
     spec: str
@@ -33,85 +162,51 @@ class InbetweeningModel(Protocol):
         num_frames: int,
         *,
         seed: int = 0,
+        context: CaseContext | None = None,
     ) -> torch.Tensor: ...
 
 
-MODELS: Registry[Any] = Registry(
-    "model",
-    builtin_modules=(
-        "tgibench.models.classical",
-        "tgibench.models.external",
-        "tgibench.models.wan",
-    ),
-)
-register_model = MODELS.register
-
-
-def _coerce(name: str, key: str, value: Any, annotation: Any) -> Any:
-    """Accept spec values whose parsed type is narrower than the option's declared type."""
-    allowed = typing.get_args(annotation) or (annotation,)
-    if (
-        value is None
-        or annotation is Any
-        or any(isinstance(a, type) and isinstance(value, a) for a in allowed)
-    ):
-        return value
-    if str in allowed:
-        return str(value)
-    if float in allowed and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    raise SpecError(
-        f"model {name!r}: option {key}={value!r} should be of type "
-        f"{getattr(annotation, '__name__', annotation)}"
-    )
-
-
-def model_options(factory: Any) -> dict[str, inspect.Parameter]:
-    """The keyword options a registered model accepts, from its constructor signature."""
-    params = inspect.signature(factory).parameters
-    return {
-        k: p
-        for k, p in params.items()
-        if p.kind is p.KEYWORD_ONLY or p.kind is p.POSITIONAL_OR_KEYWORD
-    }
-
-
-def build_model(spec: str) -> InbetweeningModel:
-    """Build a model from a spec string ``name[:key=value,...]``, e.g. ``"flow:levels=3"``.
-
-    Unknown names suggest the closest registered ones; unknown or mistyped options name the
-    accepted ones. The returned model's ``spec`` attribute is the canonical spec.
-    """
-    name, options = parse_spec(spec)
-    factory = MODELS.get(name)
-    accepted = model_options(factory)
-    hints = typing.get_type_hints(factory.__init__ if inspect.isclass(factory) else factory)
-    for key, value in list(options.items()):
-        if key not in accepted:
-            raise SpecError(
-                f"model {name!r} has no option {key!r}; accepted: {', '.join(accepted) or 'none'}"
-            )
-        options[key] = _coerce(name, key, value, hints.get(key, Any))
-    model = factory(**options)
-    model.spec = format_spec(name, options)
-    return model
-
-
-def describe_models() -> list[tuple[str, str, str]]:
-    """(name, one-line description, options with defaults) for every registered model."""
-    rows = []
-    for name in MODELS.names():
-        factory = MODELS.get(name)
-        doc = (inspect.getdoc(factory) or "").strip().splitlines()
-        options = ", ".join(
-            f"{k}={p.default!r}" if p.default is not p.empty else k
-            for k, p in model_options(factory).items()
-        )
-        rows.append((name, doc[0] if doc else "", options))
-    return rows
-
-
 class ModelBase:
-    """Convenience base: stores the canonical spec; subclasses implement ``generate``."""
+    """Template for models: implement :meth:`make_frames`, register with ``@register_model``.
 
+    Options are the constructor's keyword arguments (typed, with defaults), or the fields
+    of a dataclass named by ``options_class``, whose instance the constructor receives;
+    either way a spec ``name:key=value`` sets them (see :mod:`tgibench.models.registry`).
+    """
+
+    #: Canonical spec of the built model, set by ``build_model``.
     spec: str = ""
+    #: A dataclass holding the model's options (None: the constructor's keywords are).
+    options_class: ClassVar[type | None] = None
+
+    def generate(
+        self,
+        first: torch.Tensor,
+        last: torch.Tensor,
+        prompt: str,
+        num_frames: int,
+        *,
+        seed: int = 0,
+        context: CaseContext | None = None,
+    ) -> torch.Tensor:
+        """Check the inputs, call :meth:`make_frames`, check and return its video.
+
+        Returns (num_frames, 3, H', W'), float32 in [0, 1] or uint8, on the CPU.
+        Raises :class:`~tgibench.video.VideoError` for bad keyframes or a video that
+        breaks the convention or has another frame count, ValueError for num_frames < 2.
+        """
+        check_keyframes(first, last)
+        request = GenerationRequest(first, last, prompt, num_frames, seed, context or CaseContext())
+        video = to_video_output(self.make_frames(request))
+        if video.shape[0] != num_frames:
+            raise VideoError(
+                f"{type(self).__name__}.make_frames returned {video.shape[0]} frames, "
+                f"{num_frames} requested"
+            )
+        return video
+
+    def make_frames(self, request: GenerationRequest) -> Any:
+        """The model's work: ``request.num_frames`` frames from ``request``, as a
+        (T, 3, H, W) tensor (float in [0, 1] or uint8) or anything :func:`to_video_output`
+        accepts."""
+        raise NotImplementedError(f"{type(self).__name__} must implement make_frames(request)")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from tgibench.models.base import ModelBase, register_model
-from tgibench.video import check_image
+from tgibench.models.base import GenerationRequest, ModelBase
+from tgibench.models.registry import register_model
 from tgibench.video.flow import (
     FarnebackParams,
     backward_warp,
@@ -20,54 +20,22 @@ from tgibench.video.flow import (
 )
 
 
-def _times(num_frames: int) -> torch.Tensor:
-    """Normalised time t_k = k / (num_frames - 1) of each frame, shape (num_frames,)."""
-    if num_frames < 2:
-        raise ValueError(f"num_frames must be at least 2, got {num_frames}")
-    return torch.linspace(0.0, 1.0, num_frames)
-
-
-def _check_pair(first: torch.Tensor, last: torch.Tensor) -> None:
-    check_image(first, name="first keyframe")
-    check_image(last, name="last keyframe")
-    if first.shape != last.shape:
-        raise ValueError(f"keyframes differ in size: {tuple(first.shape)} vs {tuple(last.shape)}")
-
-
 @register_model("hold")
 class Hold(ModelBase):
     """Shows the first keyframe for the first half and the last keyframe after (no motion)."""
 
-    def generate(
-        self,
-        first: torch.Tensor,
-        last: torch.Tensor,
-        prompt: str,
-        num_frames: int,
-        *,
-        seed: int = 0,
-    ) -> torch.Tensor:
-        _check_pair(first, last)
-        after_middle = (_times(num_frames) >= 0.5).view(-1, 1, 1, 1)
-        return torch.where(after_middle, last, first).contiguous()
+    def make_frames(self, request: GenerationRequest) -> torch.Tensor:
+        after_middle = (request.times >= 0.5).view(-1, 1, 1, 1)
+        return torch.where(after_middle, request.last, request.first).contiguous()
 
 
 @register_model("crossfade")
 class Crossfade(ModelBase):
     """Linear blend of the keyframes: frame t is (1 - t)·first + t·last."""
 
-    def generate(
-        self,
-        first: torch.Tensor,
-        last: torch.Tensor,
-        prompt: str,
-        num_frames: int,
-        *,
-        seed: int = 0,
-    ) -> torch.Tensor:
-        _check_pair(first, last)
-        t = _times(num_frames).view(-1, 1, 1, 1)
-        return (1 - t) * first + t * last
+    def make_frames(self, request: GenerationRequest) -> torch.Tensor:
+        t = request.times.view(-1, 1, 1, 1)
+        return (1 - t) * request.first + t * request.last
 
 
 @register_model("flow")
@@ -86,16 +54,8 @@ class Flow(ModelBase):
         self.params = FarnebackParams(levels=levels, winsize=winsize, iterations=iterations)
         self.occlusion_px = occlusion_px
 
-    def generate(
-        self,
-        first: torch.Tensor,
-        last: torch.Tensor,
-        prompt: str,
-        num_frames: int,
-        *,
-        seed: int = 0,
-    ) -> torch.Tensor:
-        _check_pair(first, last)
+    def make_frames(self, request: GenerationRequest) -> torch.Tensor:
+        first, last = request.first, request.last
         img0 = first.permute(1, 2, 0).numpy().astype(np.float32)
         img1 = last.permute(1, 2, 0).numpy().astype(np.float32)
         gray0, gray1 = to_gray_uint8(first), to_gray_uint8(last)
@@ -103,7 +63,7 @@ class Flow(ModelBase):
         vis0 = consistent_mask(f01, f10, self.occlusion_px)
         vis1 = consistent_mask(f10, f01, self.occlusion_px)
         frames = [first]
-        for t in _times(num_frames)[1:-1].tolist():
+        for t in request.times[1:-1].tolist():
             ft0 = -(1 - t) * t * f01 + t * t * f10
             ft1 = (1 - t) * (1 - t) * f01 - t * (1 - t) * f10
             warped0, warped1 = backward_warp(img0, ft0), backward_warp(img1, ft1)

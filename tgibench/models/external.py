@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 
 from tgibench.data.layout import LayoutError, list_frame_files
-from tgibench.models.base import ModelBase, register_model
+from tgibench.models.base import GenerationRequest, ModelBase
+from tgibench.models.registry import register_model
 from tgibench.video import VideoError, read_frames, read_video, write_image
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
@@ -49,18 +50,13 @@ class Folder(ModelBase):
         if not self.path.is_dir():
             raise FileNotFoundError(f"folder model: {self.path} is not a directory")
 
-    def generate(
-        self,
-        first: torch.Tensor,
-        last: torch.Tensor,
-        prompt: str,
-        num_frames: int,
-        *,
-        seed: int = 0,
-        case_id: str | None = None,
-    ) -> torch.Tensor:
+    def make_frames(self, request: GenerationRequest) -> torch.Tensor:
+        case_id = request.context.case_id
         if case_id is None:
-            raise ValueError("the folder model needs the case id to find the video")
+            raise ValueError(
+                "the folder model needs the case id to find the video: pass "
+                "context=CaseContext(case_id=...) to generate"
+            )
         return read_video_or_frames(self.path / case_id)
 
 
@@ -82,28 +78,19 @@ class Command(ModelBase):
             )
         self.timeout = timeout
 
-    def generate(
-        self,
-        first: torch.Tensor,
-        last: torch.Tensor,
-        prompt: str,
-        num_frames: int,
-        *,
-        seed: int = 0,
-        case_id: str | None = None,
-    ) -> torch.Tensor:
+    def make_frames(self, request: GenerationRequest) -> torch.Tensor:
         with tempfile.TemporaryDirectory(prefix="tgibench-cmd-") as tmp:
             work = Path(tmp)
-            write_image(work / "first.png", first)
-            write_image(work / "last.png", last)
+            write_image(work / "first.png", request.first)
+            write_image(work / "last.png", request.last)
             fields = {
                 "first": str(work / "first.png"),
                 "last": str(work / "last.png"),
-                "prompt": prompt,
-                "n": str(num_frames),
-                "seed": str(seed),
+                "prompt": request.prompt,
+                "n": str(request.num_frames),
+                "seed": str(request.seed),
                 "out": str(work / "out.mp4"),
-                "case_id": case_id or "case",
+                "case_id": request.context.case_id or "case",
             }
             argv = [part.format(**fields) for part in self.template]
             done = subprocess.run(
