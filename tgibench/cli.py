@@ -54,23 +54,18 @@ Metrics = Annotated[
 
 Include = Annotated[
     list[Path] | None,
-    typer.Option(
-        "--include",
-        help="A plugin .py file, or a folder of them, registering models or metrics "
-        "(repeatable; give it again when resuming a run). See docs/extending.md.",
-    ),
+    typer.Option(help="Plugin .py file or folder (repeatable; again on resume): docs/extending.md"),
 ]
 
 
 def _include(paths: list[Path] | None) -> None:
     """Import the user's plugin files before any model or metric is looked up."""
-    if paths:
-        from tgibench.plugins import PluginError, include
+    from tgibench.plugins import PluginError, include
 
-        try:
-            include(paths)
-        except PluginError as exc:
-            raise _fail(str(exc)) from None
+    try:
+        include(paths or [])
+    except PluginError as exc:
+        raise _fail(str(exc)) from None
 
 
 def _run(config: object, quiet: bool) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 
-def _char_tokenizer() -> Any:
+def char_tokenizer() -> Any:
     """A character-level fast tokenizer (printable ASCII), built offline for the tiny preset."""
     from tokenizers import Regex, Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
@@ -104,7 +104,7 @@ def tiny_pipeline(num_layers: int = 14, seed: int = 0) -> Any:
         size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
     )
     return WanImageToVideoPipeline(
-        tokenizer=_char_tokenizer(),
+        tokenizer=char_tokenizer(),
         text_encoder=_frozen(text_encoder),
         vae=_frozen(vae),
         scheduler=FlowMatchEulerDiscreteScheduler(shift=16.0),
