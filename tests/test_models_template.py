@@ -185,3 +185,11 @@ def test_wan_and_tgi_share_one_options_dataclass():
     ]:
         with pytest.raises(ValueError, match=key):
             WanOptions(**dict([bad.split("=")]))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import tgibench.models.base as base
+
+    assert doctest.testmod(base).failed == 0
