@@ -143,8 +143,7 @@ def test_a_rounded_crop_would_be_a_pixel_off(xclip_folder):
 
 def _words(net, tokens: int) -> str:
     """A caption of exactly ``tokens`` tokens (start and end included) for ``net``."""
-    words = "a red car drives along the coast past white houses and tall green trees".split()
-    text = ""
+    words, text = CAPTION.split(), ""
     for i in range(10_000):
         longer = f"{text} {words[i % len(words)]}".strip()
         if net.token_count(longer) > tokens:
