@@ -177,10 +177,15 @@ def _how(source: str) -> str:
     )
 
 
-#: What X-CLIP needs of a transformers model folder: its config, the processor's and the
-#: weights (either form).
-_CONFIG, _PROCESSOR = "config.json", "preprocessor_config.json"
-_WEIGHTS = ("model.safetensors", "pytorch_model.bin")
+#: What X-CLIP needs of a transformers model folder: its config, the weights and the
+#: processor's configuration, each in one of the forms transformers reads (older
+#: checkpoints such as microsoft/xclip-base-patch32 have pytorch_model.bin and
+#: preprocessor_config.json; transformers 5 writes processor_config.json).
+_NEEDED = (
+    ("config.json",),
+    ("model.safetensors", "pytorch_model.bin"),
+    ("preprocessor_config.json", "processor_config.json"),
+)
 
 
 def locate_xclip(model: str | None = None, cache_dir: str | None = None) -> WeightsLocation:
@@ -194,13 +199,9 @@ def locate_xclip(model: str | None = None, cache_dir: str | None = None) -> Weig
             return str(folder / name) if (folder / name).is_file() else None
         return hf_cached_file(source, name, cache_dir)
 
-    weights_file = next(filter(None, map(find, _WEIGHTS)), None)
-    ready = weights_file and find(_CONFIG) and find(_PROCESSOR)
-    return WeightsLocation(
-        f"X-CLIP {source}",
-        str(Path(weights_file).parent) if ready and weights_file else None,
-        remote,
-    )
+    found = [next(filter(None, map(find, names)), None) for names in _NEEDED]
+    local = str(Path(found[1]).parent) if found[1] and all(found) else None
+    return WeightsLocation(f"X-CLIP {source}", local, remote)
 
 
 @register_backbone("xclip", locate=locate_xclip, anchor="x-clip")
