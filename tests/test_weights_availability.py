@@ -241,3 +241,52 @@ def test_docstring_examples_run():
     import doctest
 
     assert doctest.testmod(weights_module).failed == 0
+
+
+class _Serving:
+    """An HTTP server of a folder's files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __enter__(self) -> str:
+        import functools
+
+        handler = functools.partial(
+            type("H", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None}),
+            directory=str(self.folder),
+        )
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+
+def test_url_download_shows_a_bar_checks_the_hash_and_is_kept(tmp_path, monkeypatch, capsys):
+    """A URL source is fetched once into torch's hub cache with a tqdm bar; a file name with
+    a torch-hub hash prefix is checked against the download's SHA-256."""
+    import hashlib
+
+    import torch
+
+    from tgibench.features.checkpoint import resolve_checkpoint
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    served = tmp_path / "served"
+    served.mkdir()
+    payload = tmp_path / "state.pt"
+    torch.save({"w": torch.arange(4.0)}, payload)
+    digest = hashlib.sha256(payload.read_bytes()).hexdigest()
+    (served / f"good-{digest[:8]}.pt").write_bytes(payload.read_bytes())
+    (served / "bad-00000000.pt").write_bytes(payload.read_bytes())
+    with _Serving(served) as server:
+        assert unreachable(server) is None
+        path = resolve_checkpoint(f"{server}/good-{digest[:8]}.pt", "test weights", "how")
+        assert path.parent == tmp_path / "torch" / "hub" / "checkpoints"
+        assert "100%" in capsys.readouterr().err  # tqdm's bar
+        with pytest.raises(WeightsUnavailableError, match="corrupt or not these weights"):
+            resolve_checkpoint(f"{server}/bad-00000000.pt", "test weights", "how")
+        assert not (path.parent / "bad-00000000.pt").exists()
+    assert resolve_checkpoint(f"{server}/good-{digest[:8]}.pt", "test weights", "how") == path

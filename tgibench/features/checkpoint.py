@@ -10,9 +10,9 @@ A ``source`` is one of:
   only the cache is read;
 - an ``http(s)://`` URL: downloaded once into torch's hub cache
   (``$TORCH_HOME/hub/checkpoints``, where ``torch.hub.load_state_dict_from_url`` keeps
-  it, with a progress bar; a file named ``name-<hex>.ext`` (8+ hex digits) must have a SHA-256 starting
-  with ``<hex>``, torch hub's convention) and read from there afterwards; with
-  ``HF_HUB_OFFLINE=1`` nothing is downloaded.
+  it, with a progress bar; a file named ``name-<hex>.ext`` with 8+ hex digits must have
+  a SHA-256 starting with ``<hex>``, torch hub's convention) and read from there
+  afterwards; with ``HF_HUB_OFFLINE=1`` nothing is downloaded.
 
 Weights that are none of these, or cannot be found or fetched, raise
 :class:`~tgibench.weights.WeightsUnavailableError`; :func:`locate_checkpoint` says where a
@@ -117,13 +117,17 @@ def _from_url(url: str, weights: str, how: str) -> Path:
             f"{weights} ({url})", f"Not in {target.parent} and HF_HUB_OFFLINE is set. {how}"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
+    # a file named like torch hub's "name-<sha256 prefix>.ext" is checked against it
+    match = torch.hub.HASH_REGEX.search(target.name)
+    prefix = match.group(1) if match and len(match.group(1)) >= 8 else None
     try:
-        # a tqdm bar; a file named like torch hub's "name-<sha256 prefix>.ext" is checked
-        match = torch.hub.HASH_REGEX.search(target.name)
-        prefix = match.group(1) if match and len(match.group(1)) >= 8 else None
         torch.hub.download_url_to_file(url, str(target), hash_prefix=prefix, progress=True)
     except (URLError, OSError) as exc:
         raise WeightsUnavailableError(f"{weights} ({url})", f"{how} ({exc})") from exc
+    except RuntimeError as exc:  # torch hub: "invalid hash value"; nothing was kept
+        raise WeightsUnavailableError(
+            f"{weights} ({url})", f"The download is corrupt or not these weights ({exc}). {how}"
+        ) from exc
     return target
 
 
