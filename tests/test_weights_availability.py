@@ -290,3 +290,31 @@ def test_url_download_shows_a_bar_checks_the_hash_and_is_kept(tmp_path, monkeypa
             resolve_checkpoint(f"{server}/bad-00000000.pt", "test weights", "how")
         assert not (path.parent / "bad-00000000.pt").exists()
     assert resolve_checkpoint(f"{server}/good-{digest[:8]}.pt", "test weights", "how") == path
+
+
+def test_offline_flag_skips_the_probe_and_the_run_announces_missing_weights_once(
+    tmp_path, monkeypatch
+):
+    """``evaluate --offline``: HF_HUB_OFFLINE=1 for the process, no probe, and one line per
+    backbone for the missing weights (not one ~600-character line per metric)."""
+    import os
+
+    from tgibench.cli import app
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", DEAD_ENDPOINT)
+    calls = _counting_probe(monkeypatch)
+    args = ["evaluate", "--model", "crossfade", "--bench", "mini", "--lengths", "25"]
+    args += ["--challenges", "near-static", "--metrics", "clip_score,clipsim_frames,psnr"]
+    args += ["--no-videos", "--quiet", "--offline", "--out", str(tmp_path / "run")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and calls == []
+    lines = [line.strip() for line in result.output.splitlines() if "unavailable" in line]
+    assert lines == [
+        "weights missing for clip: clip_score, clipsim_frames unavailable; how to supply "
+        "them: docs/weights.md#clip",
+        "(the full reasons are in results.jsonl, each row's 'unavailable')",
+    ]
+    row = json.loads((tmp_path / "run" / "results.jsonl").read_text().splitlines()[0])
+    assert "TGIBENCH_CLIP_PRETRAINED" in row["unavailable"]["clip_score"] and row["psnr"] > 0
