@@ -193,7 +193,10 @@ def test_tensor_preprocessing_matches_open_clip_pil(net):
             expected = F.normalize(net.model.encode_image(reference), dim=-1)
         assert float((net.encode_images(u8.float() / 255) * expected).sum(-1).min()) > 0.999
     down = FramePreprocess((4, 4), (0.0,), (1.0,), interpolation="bilinear")
-    torch.testing.assert_close(down(torch.full((1, 3, 8, 16), 0.5)), torch.full((1, 3, 4, 4), 0.5))
+    grey = 128 / 255  # frames are resized as 8-bit images: a uint8 level stays itself
+    torch.testing.assert_close(
+        down(torch.full((1, 3, 8, 16), grey)), torch.full((1, 3, 4, 4), grey)
+    )
 
 
 def test_clip_score_and_clipsim_against_direct_open_clip(net):

@@ -68,6 +68,24 @@ def _include(paths: list[Path] | None) -> None:
         raise _fail(str(exc)) from None
 
 
+Offline = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="Use no network: weights from local files and caches only, as HF_HUB_OFFLINE=1 "
+        "(docs/weights.md).",
+    ),
+]
+
+
+def _set_offline(offline: bool) -> None:
+    """``--offline``: HF_HUB_OFFLINE=1 for this process, before any hub library is imported."""
+    if offline:
+        from tgibench.weights import go_offline
+
+        go_offline()
+
+
 def _run(config: object, quiet: bool) -> None:
     from tgibench.data import BenchmarkError
     from tgibench.eval.config import EvalConfig
@@ -90,8 +108,14 @@ def _run(config: object, quiet: bool) -> None:
     )
     for case_id, error in summary.failed:
         typer.secho(f"  failed {case_id}: {error}", err=True, fg=typer.colors.YELLOW)
-    for name, reason in summary.unavailable.items():
-        typer.secho(f"  unavailable {name}: {reason}", err=True)
+    from tgibench.metrics import select_metrics
+    from tgibench.weights import missing_weights_lines
+
+    lines = missing_weights_lines(summary.unavailable, select_metrics(config.metrics))
+    for line in lines:
+        typer.secho(f"  {line}", err=True)
+    if any(line.startswith("weights missing") for line in lines):
+        typer.secho("  (the full reasons are in results.jsonl, each row's 'unavailable')", err=True)
     if summary.failed:
         raise typer.Exit(1)
 
@@ -118,8 +142,10 @@ def evaluate(
     fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     include: Include = None,
+    offline: Offline = False,
 ) -> None:
     """Generate every case with a model, score it, and write the run directory."""
+    _set_offline(offline)
     _include(include)
     from tgibench.eval.config import EvalConfig
 
@@ -157,8 +183,10 @@ def score(
     fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     include: Include = None,
+    offline: Offline = False,
 ) -> None:
     """Score videos made elsewhere (the `folder` model), matched to cases by case id."""
+    _set_offline(offline)
     _include(include)
     from tgibench.eval.config import EvalConfig
     from tgibench.spec import format_spec
@@ -263,28 +291,44 @@ def models(include: Include = None) -> None:
 
 @app.command("metrics")
 def list_metrics(include: Include = None) -> None:
-    """List the metrics: pillar, direction, inputs and weights (and whether they load here)."""
+    """List the metrics: pillar, direction, inputs and weights (found locally or missing)."""
     _include(include)
-    from tgibench.features.backbones import Backbones
+    from tgibench.features.backbones import BACKBONES, Backbones
     from tgibench.metrics import select_metrics
-    from tgibench.weights import WeightsUnavailableError
+    from tgibench.weights import WEIGHTS_DOCS, docs_link, hub_offline
 
     backbones = Backbones()
-    status: dict[str, str] = {}
-    for metric in select_metrics(["all"]):
-        for name in metric.backbones:
-            if name not in status:
-                try:
-                    backbones.get(name)
-                    status[name] = "available"
-                except WeightsUnavailableError:
-                    status[name] = "MISSING"
+    metrics = select_metrics(["all"])
+    found: dict[str, str | None] = {}
+    details: dict[str, str] = {}
+    for name in dict.fromkeys(b for metric in metrics for b in metric.backbones):
+        try:
+            location = backbones.locate(name)
+        except ValueError as exc:  # a malformed option or environment variable
+            found[name], details[name] = None, f"missing ({exc})"
+            continue
+        found[name] = location.local
+        if location.local:
+            details[name] = f"available ({location.local})"
+        else:
+            source = f"; downloads from {location.remote} when used" if location.remote else ""
+            source = "; offline (HF_HUB_OFFLINE)" if location.remote and hub_offline() else source
+            details[name] = (
+                f"missing: {location.weights}{source} - {docs_link(BACKBONES.get(name).anchor)}"
+            )
+    for metric in metrics:
         arrow = "↑" if metric.higher_is_better else "↓"
-        weights = ", ".join(f"{b} ({status[b]})" for b in metric.backbones) or "none"
+        weights = (
+            ", ".join(f"{b} ({'available' if found[b] else 'missing'})" for b in metric.backbones)
+            or "none"
+        )
         needs = ", ".join(metric.needs) or "video only"
         flag = "" if metric.default else " [opt-in]"
         typer.echo(f"{metric.name:<16} {arrow} {metric.pillar:<15} {metric.summary}{flag}")
         typer.echo(f"{'':<18} range {list(metric.value_range)}; needs {needs}; weights {weights}")
+    typer.echo(f"\nweights (how to supply them: {WEIGHTS_DOCS})")
+    for name, detail in details.items():
+        typer.echo(f"  {name:<11} {detail}")
 
 
 @data_app.command("build-mini")

