@@ -143,7 +143,7 @@ def test_builtins_are_found_by_scanning_and_clashes_name_both(tmp_path, monkeypa
 
 
 def _install_entry_points(site: Path, dist: str, points: dict[str, str], module: str) -> None:
-    info = site / f"{dist}-1.0.dist-info"
+    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"  # as wheels name it
     info.mkdir(parents=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
     lines = "".join(f"{k} = {v}\n" for k, v in points.items())

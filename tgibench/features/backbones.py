@@ -43,15 +43,9 @@ class BackboneDef:
     anchor: str
 
 
-#: Modules that register the built-in backbones (imported on first lookup).
-BUILTIN_BACKBONE_MODULES: tuple[str, ...] = (
-    "tgibench.features.lpips_net",
-    "tgibench.features.clip",
-    "tgibench.features.xclip",
-    "tgibench.features.inception",
-    "tgibench.features.i3d",
-)
-BACKBONES: Registry[BackboneDef] = Registry("backbone", builtin_modules=BUILTIN_BACKBONE_MODULES)
+#: Built-in backbones: every module of tgibench.features that registers some (found on
+#: first lookup, no list to edit), then installed plugins.
+BACKBONES: Registry[BackboneDef] = Registry("backbone", packages=("tgibench.features",))
 
 
 def register_backbone(
@@ -65,7 +59,7 @@ def register_backbone(
     """
 
     def decorate(load: BackboneLoader) -> BackboneLoader:
-        BACKBONES.register(name)(BackboneDef(name, load, locate, anchor))
+        BACKBONES.register(name, source=load.__module__)(BackboneDef(name, load, locate, anchor))
         return load
 
     return decorate
