@@ -28,11 +28,11 @@ import torch.nn.functional as F
 
 from tgibench.eval.scoring import score_video
 from tgibench.features.backbones import Backbones
-from tgibench.features.motion import FLOW_PARAMS, MAX_SIDE
+from tgibench.features.motion import MAX_SIDE
 from tgibench.features.store import ScoringInputs
 from tgibench.metrics.registry import MetricDef, select_metrics
 from tgibench.video import read_video, to_float, write_video
-from tgibench.video.flow import dense_flow
+from tgibench.video.flow import dis_flow
 
 #: Backbone options of the benchmark: CLIP at its real size with random weights.
 BACKBONE_OPTIONS: dict[str, dict[str, Any]] = {"clip": {"pretrained": "random"}}
@@ -147,7 +147,7 @@ def time_floor(paths: tuple[Path, Path], nets: Backbones) -> float:
     size = (round(width * scale), round(height * scale))
     gray = [_gray(frame, size) for frame in inputs.video]
     for a, b in itertools.pairwise(gray):
-        dense_flow(a, b, FLOW_PARAMS)
+        dis_flow(a, b)
     return time.perf_counter() - start
 
 

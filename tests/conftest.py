@@ -66,7 +66,9 @@ def tgi_root(tmp_path: Path) -> Path:
 def natural_pan(num_frames: int = 9, shift_px: float = 12.0, size=(96, 128)) -> torch.Tensor:
     """A real photograph (scikit-image's astronaut) panned left by ``shift_px`` over the clip.
 
-    Returns (num_frames, 3, H, W) float32 in [0, 1]; the ground truth of a linear pan.
+    Returns (num_frames, 3, H, W) float32 in [0, 1], on the 8-bit grid (k/255) as a decoded
+    video is, so that scoring it as uint8 or as float gives the same values; the ground
+    truth of a linear pan.
     """
     from skimage.data import astronaut
 
@@ -83,4 +85,4 @@ def natural_pan(num_frames: int = 9, shift_px: float = 12.0, size=(96, 128)) -> 
         left_crop = image[:, top : top + size[0], x0 : x0 + size[1]]
         right_crop = image[:, top : top + size[0], x0 + 1 : x0 + 1 + size[1]]
         frames.append((1 - frac) * left_crop + frac * right_crop)
-    return torch.stack(frames).clamp(0, 1)
+    return torch.stack(frames).clamp(0, 1).mul(255).round().div(255)  # 8-bit, as videos are

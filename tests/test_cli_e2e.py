@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tgibench.cli import app
-from tgibench.eval.results import RESULTS_FILE, read_rows
+from tgibench.rundir import RESULTS_FILE, read_rows
 
 runner = CliRunner()
 

@@ -23,6 +23,7 @@ from tgibench.features.store import FeatureStore, ScoringInputs
 from tgibench.metrics import FID, FVD, METRICS
 from tgibench.metrics.functional import fid, frechet_distance, frechet_feature_distance, fvd
 from tgibench.metrics.functional.distribution import FeatureMoments
+from tgibench.video import to_float, to_uint8
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -101,6 +102,7 @@ class PixelStats(torch.nn.Module):
     num_features = 96
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        frames = to_float(frames)  # a backbone gets what the store holds: uint8 videos
         pooled = torch.nn.functional.adaptive_avg_pool2d(frames, 4).flatten(1)
         squared = torch.nn.functional.adaptive_avg_pool2d(frames.square(), 4).flatten(1)
         return torch.cat([pooled, (squared - pooled.square()).clamp_min(0).sqrt()], dim=1)
@@ -197,7 +199,9 @@ def test_run_level_definitions_through_store_files_and_finalize(tmp_path, i3d):
     fid_def, fvd_def = METRICS.get("fid"), METRICS.get("fvd")
     assert fid_def.run_level and fvd_def.run_level and not fid_def.higher_is_better
     assert fid_def.needs == ("target",) and fvd_def.backbones == ("i3d",)
+    # quantised as the store quantises what it scores (uint8), so both paths see the same
     rows, fakes, reals = [], _videos(7, 4, frames=9, size=32), _videos(8, 4, frames=9, size=32)
+    fakes, reals = (to_uint8(fakes).float() / 255, to_uint8(reals).float() / 255)
     clip_features: dict[str, list[np.ndarray]] = {"fake": [], "real": []}
     for i in range(4):
         store = FeatureStore(ScoringInputs(video=fakes[i], target=reals[i]), backbones)

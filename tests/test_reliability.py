@@ -15,8 +15,8 @@ from conftest import record, write_tgi_layout
 from PIL import Image
 
 from tgibench.eval.config import EvalConfig
-from tgibench.eval.results import RESULTS_FILE, read_rows
 from tgibench.eval.runner import evaluate
+from tgibench.rundir import RESULTS_FILE, read_rows
 
 # torchrun gives each rank one thread; single-process comparisons use the same, because a
 # float reduction's order (and so its last bits) depends on the number of threads.

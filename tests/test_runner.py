@@ -8,10 +8,10 @@ import pytest
 import torch
 
 from tgibench.eval.config import EvalConfig
-from tgibench.eval.results import RESULTS_FILE, ResultsWriter, read_rows, repair_tail
-from tgibench.eval.rundir import RunError, locked
+from tgibench.eval.resume import RunError, locked
 from tgibench.eval.runner import evaluate
 from tgibench.models import ModelBase, register_model
+from tgibench.rundir import RESULTS_FILE, ResultsWriter, read_rows, repair_tail
 
 
 @register_model("test-bad-output")

@@ -52,6 +52,10 @@ Metrics = Annotated[
     ),
 ]
 
+RetryFailed = Annotated[
+    bool,
+    typer.Option(help="Resuming: score again the cases that failed or had a metric fail."),
+]
 Include = Annotated[
     list[Path] | None,
     typer.Option(help="Plugin .py file or folder (repeatable; again on resume): docs/extending.md"),
@@ -90,7 +94,7 @@ def _run(config: object, quiet: bool) -> None:
     from tgibench.data import BenchmarkError
     from tgibench.eval.config import EvalConfig
     from tgibench.eval.distributed import current_shard
-    from tgibench.eval.rundir import RunError
+    from tgibench.eval.resume import RunError
     from tgibench.eval.runner import evaluate
     from tgibench.spec import SpecError
 
@@ -108,6 +112,14 @@ def _run(config: object, quiet: bool) -> None:
     )
     for case_id, error in summary.failed:
         typer.secho(f"  failed {case_id}: {error}", err=True, fg=typer.colors.YELLOW)
+    for case_id, name, error in summary.metric_errors:
+        typer.secho(
+            f"  metric {name} failed on {case_id}: {error}", err=True, fg=typer.colors.YELLOW
+        )
+    if summary.failed or summary.metric_errors:
+        typer.secho(
+            "  (run the same command with --retry-failed to score those cases again)", err=True
+        )
     from tgibench.metrics import select_metrics
     from tgibench.weights import missing_weights_lines
 
@@ -116,7 +128,7 @@ def _run(config: object, quiet: bool) -> None:
         typer.secho(f"  {line}", err=True)
     if any(line.startswith("weights missing") for line in lines):
         typer.secho("  (the full reasons are in results.jsonl, each row's 'unavailable')", err=True)
-    if summary.failed:
+    if not summary.ok:
         raise typer.Exit(1)
 
 
@@ -140,6 +152,7 @@ def evaluate(
         bool, typer.Option("--videos/--no-videos", help="Save videos/<case_id>.mp4.")
     ] = True,
     fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
+    retry_failed: RetryFailed = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     include: Include = None,
     offline: Offline = False,
@@ -160,6 +173,7 @@ def evaluate(
         device=device,
         save_videos=save_videos,
         fail_fast=fail_fast,
+        retry_failed=retry_failed,
     )
     _run(config, quiet)
 
@@ -181,6 +195,7 @@ def score(
     metrics: Metrics = None,
     device: str = "cpu",
     fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
+    retry_failed: RetryFailed = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     include: Include = None,
     offline: Offline = False,
@@ -201,6 +216,7 @@ def score(
         device=device,
         save_videos=False,
         fail_fast=fail_fast,
+        retry_failed=retry_failed,
     )
     _run(config, quiet)
 
@@ -229,7 +245,10 @@ def leaderboard(
         typer.Option(help="Add the paper's numbers (leaderboard/reported.csv) as separate tables."),
     ] = False,
     allow_mixed: Annotated[
-        bool, typer.Option(help="Allow runs on different benchmark data.")
+        bool,
+        typer.Option(
+            help="Allow runs on different benchmark data or with different versions of a metric."
+        ),
     ] = False,
     cases: Annotated[
         list[str] | None,

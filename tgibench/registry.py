@@ -101,6 +101,11 @@ class Registry(Generic[T]):
         self.get(name)
         return describe_source(self._sources[name])
 
+    def registered(self, name: str) -> T:
+        """The entry ``name`` if it is registered already, without importing anything
+        (for code that runs while the built-in modules are being imported)."""
+        return self._entries[name]
+
     def get(self, name: str) -> T:
         self._load()
         try:

@@ -25,6 +25,8 @@ class EvalConfig:
         frame_rule: which frames make a case (``tgibench.data.layout.FRAME_RULES``).
         save_videos: write ``videos/<case_id>.mp4`` (lossless) for every case.
         fail_fast: stop at the first failing case instead of recording it and going on.
+        retry_failed: when resuming, run again the cases that failed or had a metric fail;
+            their new rows replace the old ones.
         backbone_options: per-backbone loader options (weights paths, model tags).
     """
 
@@ -39,10 +41,11 @@ class EvalConfig:
     frame_rule: str = DEFAULT_FRAME_RULE
     save_videos: bool = True
     fail_fast: bool = False
+    retry_failed: bool = False
     backbone_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     #: Fields that may change when a run is resumed (they do not change any result).
-    RESUMABLE_CHANGES = ("out", "fail_fast", "device")
+    RESUMABLE_CHANGES = ("out", "fail_fast", "device", "retry_failed")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -17,8 +17,8 @@ from typing import Any
 
 import torch.distributed as dist
 
-from tgibench.eval.results import RESULTS_FILE, read_rows
 from tgibench.fileio import write_text_atomic
+from tgibench.rundir import RESULTS_FILE, read_rows
 
 PART_PATTERN = "results.rank*.jsonl"
 
@@ -92,13 +92,14 @@ def all_rows(run_dir: Path) -> list[dict[str, Any]]:
 def merge_results(run_dir: Path, case_order: list[str]) -> list[dict[str, Any]]:
     """Write results.jsonl with one row per case in benchmark order; remove part files.
 
-    Rows of cases outside ``case_order`` keep their relative order at the end. The file is
+    When a case has several rows (it was retried), the last one written wins. Rows of
+    cases outside ``case_order`` keep their relative order at the end. The file is
     replaced atomically and only when its content changes.
     """
     position = {case_id: i for i, case_id in enumerate(case_order)}
     unique: dict[str, dict[str, Any]] = {}
     for row in all_rows(run_dir):
-        unique.setdefault(row["case_id"], row)
+        unique[row["case_id"]] = row
     rows = sorted(unique.values(), key=lambda r: position.get(r["case_id"], len(position)))
     text = "".join(json.dumps(row, allow_nan=False) + "\n" for row in rows)
     target = run_dir / RESULTS_FILE

@@ -21,9 +21,9 @@ from typing import Any
 
 import torch
 
-from tgibench.eval.rundir import RUN_METRICS_FILE
 from tgibench.fileio import atomic_path, write_json_atomic
 from tgibench.metrics.registry import MetricDef
+from tgibench.rundir import RUN_METRICS_FILE
 
 FEATURES_DIR = "features"
 

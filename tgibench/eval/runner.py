@@ -31,14 +31,14 @@ from tgibench.eval.distributed import (
     share_from_main,
 )
 from tgibench.eval.provenance import environment, now
-from tgibench.eval.results import ResultsWriter
+from tgibench.eval.resume import RunError, locked, start_or_resume
 from tgibench.eval.run_metrics import finalize_run_metrics, save_case_features
-from tgibench.eval.rundir import TIMINGS_FILE, VIDEOS_DIR, RunError, locked, start_or_resume
 from tgibench.eval.scoring import score_video
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
 from tgibench.metrics.registry import MetricDef, select_metrics
 from tgibench.models import CaseContext, InbetweeningModel, build_model
+from tgibench.rundir import TIMINGS_FILE, VIDEOS_DIR, ResultsWriter, failed
 from tgibench.video import VideoError, check_video, to_float, to_uint8, write_video
 
 log = logging.getLogger(__name__)
@@ -53,13 +53,14 @@ class RunSummary:
     skipped: int = 0
     scored: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    metric_errors: list[tuple[str, str, str]] = field(default_factory=list)
     unavailable: dict[str, str] = field(default_factory=dict)
     run_metrics: dict[str, Any] = field(default_factory=dict)
     stopped_early: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.metric_errors
 
 
 def _generate(
@@ -142,8 +143,12 @@ def run_case(
         row.update(scores.values)
         if scores.unavailable:
             row["unavailable"] = scores.unavailable
+        if scores.errors:
+            row["metric_errors"] = scores.errors
         if scores.notes:
             row["notes"] = scores.notes
+        if scores.curves:
+            row["curves"] = scores.curves
     except Exception as exc:  # a run records every failure per case and goes on
         row["error"] = f"{type(exc).__name__}: {exc}"
     return row
@@ -189,14 +194,10 @@ def _run_cases(
             writer.append(row)
             timing_log.write(json.dumps({"case_id": case.case_id, **timings}) + "\n")
             timing_log.flush()
-            if "error" in row:
-                summary.failed.append((case.case_id, row["error"]))
-                if config.fail_fast:
-                    summary.stopped_early = True
-                    return
-            else:
-                summary.scored += 1
-            summary.unavailable.update(row.get("unavailable", {}))
+            _count(row, summary)
+            if "error" in row and config.fail_fast:
+                summary.stopped_early = True
+                return
 
 
 def evaluate(
@@ -237,7 +238,10 @@ def evaluate(
         verdict = share_from_main(shard, verdict)
         if verdict:
             raise RunError(verdict)
-        done = {row["case_id"] for row in all_rows(run_dir)}
+        latest = {row["case_id"]: row for row in all_rows(run_dir)}  # the last row wins
+        done = set(latest)
+        if config.retry_failed:  # a new row of a case replaces its failed one
+            done -= {case_id for case_id, row in latest.items() if failed(row)}
         mine = [c for i, c in enumerate(bench) if shard.owns(i) and c.case_id not in done]
         summary.skipped = sum(1 for i, c in enumerate(bench) if shard.owns(i)) - len(mine)
         label = f"{model.spec} on {full.name}" + (
@@ -263,11 +267,17 @@ def summarize(
     wanted = set(case_ids)
     summary = RunSummary(run_dir=run_dir, total=len(case_ids), skipped=skipped)
     for row in rows:
-        if row["case_id"] not in wanted:
-            continue
-        if "error" in row:
-            summary.failed.append((row["case_id"], row["error"]))
-        else:
-            summary.scored += 1
-        summary.unavailable.update(row.get("unavailable", {}))
+        if row["case_id"] in wanted:
+            _count(row, summary)
     return summary
+
+
+def _count(row: dict[str, Any], summary: RunSummary) -> None:
+    """Add one case's row to the summary: scored or failed, metric errors, unavailable."""
+    if "error" in row:
+        summary.failed.append((row["case_id"], row["error"]))
+    else:
+        summary.scored += 1
+    for name, error in row.get("metric_errors", {}).items():
+        summary.metric_errors.append((row["case_id"], name, error))
+    summary.unavailable.update(row.get("unavailable", {}))

@@ -9,19 +9,23 @@ import torch
 
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import FeatureStore, ScoringInputs
+from tgibench.metrics.functional.pace import progress
 from tgibench.metrics.registry import MetricDef
 from tgibench.weights import WeightsUnavailableError
 
 
 @dataclass
 class VideoScores:
-    """A video's per-case metric values, the reasons any are unavailable, and the
-    feature arrays it contributes to run-level metrics (FID, FVD)."""
+    """A video's per-case metric values, the reasons any are unavailable, the errors of
+    metrics that failed, notes, the feature arrays it contributes to run-level metrics
+    (FID, FVD), and its progress curves (for plots)."""
 
     values: dict[str, float | None] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
     run_features: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    curves: dict[str, list[float]] = field(default_factory=dict)
 
 
 def score_video(
@@ -30,8 +34,9 @@ def score_video(
     """Score one video with ``metrics``, computing each shared feature once.
 
     A metric is unavailable (value None, never a number) when an input it needs is absent
-    (e.g. ground truth) or its weights are missing. Any other failure raises: a case is
-    either scored completely or recorded as an error.
+    (e.g. ground truth) or its weights are missing. A metric that raises, or gives a
+    non-finite value, costs that metric only: its value is None and ``errors`` names it
+    with the exception; every other metric of the case is still scored.
     """
     store = FeatureStore(inputs, backbones)
     present = inputs.available()
@@ -46,19 +51,33 @@ def score_video(
             continue
         try:
             result = metric.compute(store)
+            if metric.run_level:
+                scores.run_features[metric.name] = result
+                continue
+            value = float(result)
+            if not math.isfinite(value):
+                raise ValueError(f"{value} (non-finite input or degenerate video)")
         except WeightsUnavailableError as exc:
             if not metric.run_level:
                 values[metric.name] = None
             unavailable[metric.name] = str(exc)
             continue
-        if metric.run_level:
-            scores.run_features[metric.name] = result
+        except Exception as exc:  # one metric's failure costs that metric only
+            if not metric.run_level:
+                values[metric.name] = None
+            scores.errors[metric.name] = f"{type(exc).__name__}: {exc}"
             continue
-        value = float(result)
-        if not math.isfinite(value):
-            raise ValueError(
-                f"metric {metric.name} is {value} (non-finite input or degenerate video)"
-            )
         values[metric.name] = value
     scores.notes.update(store.notes)
+    scores.curves.update(progress_curves(store))
     return scores
+
+
+def progress_curves(store: FeatureStore) -> dict[str, list[float]]:
+    """The progress curves (pace) of the video and of its ground truth, when a metric
+    computed their motion: what the leaderboard's pace plots draw (rounded to 1e-4)."""
+    curves = {}
+    for feature, key in (("motion", "progress"), ("target_motion", "target_progress")):
+        if feature in store.computed:
+            curves[key] = [round(float(p), 4) for p in progress(store[feature])]
+    return curves

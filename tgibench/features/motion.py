@@ -1,7 +1,7 @@
-"""Motion of a video: one forward and one backward Farneback flow per adjacent frame pair.
+"""Motion of a video: one forward and one backward DIS flow per adjacent frame pair.
 
 The pass streams the video (two frames in memory at a time) and keeps, per pair t → t+1,
-only compact statistics (:class:`MotionStats`), never the flow fields themselves. The
+and per frame, only compact statistics (:class:`MotionStats`), never the flow fields. The
 ``motion`` feature is the generated video's; ``target_motion`` is the ground truth's,
 a separate feature, computed only when a metric reads it and cached on disk by content,
 so that a benchmark's ground truth is passed through the flow once, not once per model.
@@ -21,22 +21,18 @@ import torch
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.fileio import atomic_path
 from tgibench.video import check_video, to_float
-from tgibench.video.flow import (
-    FarnebackParams,
-    backward_warp,
-    consistent_mask,
-    dense_flow,
-)
+from tgibench.video.flow import backward_warp, consistent_mask, dis_flow
 from tgibench.weights import cache_dir
 
 log = logging.getLogger(__name__)
 
 #: Version of the motion statistics, part of the cache key: bump it when they change.
-MOTION_VERSION = 1
+#: 2: DIS flow instead of Farneback; adds ``change``, ``detail`` and ``appearance``.
+MOTION_VERSION = 2
 #: Cells (rows, columns) of the coarse flow grid kept per pair.
 FLOW_GRID: tuple[int, int] = (8, 8)
-#: OpenCV's Farneback settings used by the ``motion`` features.
-FLOW_PARAMS = FarnebackParams()
+#: Longer side of the luma thumbnails that ``appearance`` compares.
+THUMB_SIDE = 64
 #: Frames whose longer side exceeds this are area-downscaled to it before the flow
 #: (480x832 → 295x512: 2.6x fewer pixels); flow is still reported in the video's pixels.
 MAX_SIDE = 512
@@ -58,6 +54,20 @@ class MotionStats:
     ``grid``: (T-1, 8, 8, 2) forward flow (dx, dy) in pixels averaged over the visible
     pixels of each cell of an 8x8 grid (0 in a cell with none): where the motion goes,
     compact enough to keep for every pair.
+    ``change``: (T-1,) mean absolute RGB difference of frames t and t+1, in [0, 1], with no
+    motion compensation: how much the picture changes, whatever the cause.
+    ``detail``: (T,) mean luma gradient magnitude (Sobel, per pixel) over mean luma, per
+    frame: fine detail, unchanged by a brightness gain; blending two different frames
+    (a fade) lowers it.
+    ``appearance``: (T, 2) distance of each frame to frame 0 and to frame T-1: mean
+    absolute difference of luma thumbnails (longer side :data:`THUMB_SIDE`), each
+    normalised to zero mean and unit deviation, so that a global lighting change moves it
+    little and a change of content a lot (≈1.1 between unrelated photographs).
+    ``mixture``: (T, 2) per frame, in luma thumbnails (mean absolute difference, [0, 1]):
+    the distance to the nearer of frame 0 and frame T-1, and the distance to the closest
+    mixture ``(1 - a)·frame 0 + a·frame T-1`` (a in [0, 1]). A frame of a crossfade is such
+    a mixture (second column 0); a frame of a moving scene is not.
+    ``size``: (2,) the video's (height, width) in pixels, which flow magnitudes refer to.
     """
 
     warp_error: torch.Tensor
@@ -65,11 +75,21 @@ class MotionStats:
     magnitude: torch.Tensor
     occluded: torch.Tensor
     grid: torch.Tensor
+    change: torch.Tensor
+    detail: torch.Tensor
+    appearance: torch.Tensor
+    mixture: torch.Tensor
+    size: torch.Tensor
 
     @property
     def mean_flow(self) -> torch.Tensor:
         """(T-1, 2) mean flow vector (dx, dy) per pair, in pixels."""
         return self.grid.mean(dim=(1, 2))
+
+    @property
+    def diagonal(self) -> float:
+        """The frame diagonal in pixels: the unit that makes flow independent of resolution."""
+        return float(self.size.double().norm())
 
 
 def _gray_uint8(rgb: np.ndarray) -> np.ndarray:
@@ -90,16 +110,50 @@ def _visible(forward: np.ndarray, backward: np.ndarray, tolerance_px: float) -> 
     return inside & (consistent_mask(forward, backward, tolerance_px) > 0)
 
 
+def _detail(gray: np.ndarray) -> float:
+    """Mean Sobel gradient magnitude of a uint8 luma frame over its mean luma."""
+    luma = gray.astype(np.float32) / 255
+    gx = cv2.Sobel(luma, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(luma, cv2.CV_32F, 0, 1, ksize=3)
+    return float(np.sqrt(gx**2 + gy**2).mean() / max(float(luma.mean()), 1e-3))
+
+
+def _thumbnail(gray: np.ndarray) -> np.ndarray:
+    """A luma thumbnail in [0, 1] (longer side THUMB_SIDE)."""
+    h, w = gray.shape
+    scale = THUMB_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(gray.astype(np.float32) / 255, size, interpolation=cv2.INTER_AREA)
+
+
+def _appearance(thumbs: np.ndarray) -> np.ndarray:
+    """(T, 2) distances of each thumbnail to the first and the last, each normalised to
+    zero mean and unit deviation first (MotionStats.appearance)."""
+    mean = thumbs.mean(axis=(1, 2), keepdims=True)
+    z = (thumbs - mean) / np.maximum(thumbs.std(axis=(1, 2), keepdims=True), 1e-3)
+    return np.stack([np.abs(z - z[0]).mean(axis=(1, 2)), np.abs(z - z[-1]).mean(axis=(1, 2))], 1)
+
+
+def _mixture(thumbs: np.ndarray) -> np.ndarray:
+    """(T, 2) distance of each thumbnail to the nearer end, and to the closest mixture of
+    the two ends (MotionStats.mixture)."""
+    flat = thumbs.reshape(len(thumbs), -1).astype(np.float64)
+    first, span = flat[0], flat[-1] - flat[0]
+    weight = np.clip((flat - first) @ span / max(float(span @ span), 1e-12), 0.0, 1.0)
+    mixed = first[None] + weight[:, None] * span[None]
+    nearer = np.minimum(np.abs(flat - flat[0]).mean(1), np.abs(flat - flat[-1]).mean(1))
+    return np.stack([nearer, np.abs(flat - mixed).mean(1)], axis=1)
+
+
 def _pair_stats(
     rgb_a: np.ndarray,
     rgb_b: np.ndarray,
     gray_a: np.ndarray,
     gray_b: np.ndarray,
-    params: FarnebackParams,
     tolerance_px: float,
-) -> tuple[float, np.ndarray, float, float, np.ndarray]:
-    forward = dense_flow(gray_a, gray_b, params)
-    backward = dense_flow(gray_b, gray_a, params)
+) -> tuple[float, np.ndarray, float, float, np.ndarray, float]:
+    forward = dis_flow(gray_a, gray_b)
+    backward = dis_flow(gray_b, gray_a)
     visible = _visible(forward, backward, tolerance_px)
     if not visible.any():  # nothing can be matched (a cut): every pixel counts
         visible = np.ones_like(visible)
@@ -115,21 +169,19 @@ def _pair_stats(
         float(np.linalg.norm(forward[visible], axis=-1).mean()),
         1.0 - float(visible.mean()),
         cell_flow / np.maximum(cell_weight, 1e-6)[..., None],
+        float(np.abs(rgb_b - rgb_a).mean()),
     )
 
 
 def motion_stats(
-    video: torch.Tensor,
-    params: FarnebackParams = FLOW_PARAMS,
-    tolerance_px: float = 1.5,
-    max_side: int | None = MAX_SIDE,
+    video: torch.Tensor, tolerance_px: float = 1.5, max_side: int | None = MAX_SIDE
 ) -> MotionStats:
     """Motion statistics of a (T, 3, H, W) video in [0, 1] (T >= 2), streaming pair by pair.
 
-    Two Farneback flows per pair (forward for the motion, backward for the occlusion
-    check with ``tolerance_px``), computed on 8-bit luma; the warping residual is in RGB.
-    Frames with a side longer than ``max_side`` are area-downscaled first (None: never);
-    magnitudes and flow grids are scaled back to the video's pixels.
+    Two DIS flows per pair (forward for the motion, backward for the occlusion check with
+    ``tolerance_px``), computed on 8-bit luma; the warping residual is in RGB. Frames with
+    a side longer than ``max_side`` are area-downscaled first (None: never); magnitudes and
+    flow grids are scaled back to the video's pixels.
 
     >>> x, y = torch.arange(64.0), torch.arange(32.0)[:, None]
     >>> def view(dx):  # a smooth texture seen dx pixels further right, (3, 32, 64)
@@ -137,32 +189,40 @@ def motion_stats(
     >>> stats = motion_stats(torch.stack([view(1.5 * t) for t in range(4)]))
     >>> stats.magnitude.round(decimals=1), stats.mean_flow[0, 0].round(decimals=1)
     (tensor([1.5000, 1.5000, 1.5000]), tensor(-1.5000))
-    >>> stats.grid.shape
-    torch.Size([3, 8, 8, 2])
+    >>> stats.grid.shape, stats.appearance.shape
+    (torch.Size([3, 8, 8, 2]), torch.Size([4, 2]))
     """
     check_video(video, min_frames=2)
     height, width = video.shape[-2:]
     scale = min(1.0, max_side / max(height, width)) if max_side else 1.0
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    rows: list[tuple[float, np.ndarray, float, float, np.ndarray]] = []
+    rows: list[tuple[float, np.ndarray, float, float, np.ndarray, float]] = []
+    detail: list[float] = []
+    thumbs: list[np.ndarray] = []
     previous: tuple[np.ndarray, np.ndarray] | None = None
     for frame in video.detach().cpu():  # one frame in float at a time; uint8 welcome
         rgb = np.ascontiguousarray(to_float(frame).permute(1, 2, 0).numpy())
         if scale < 1.0:
             rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        current = (rgb, _gray_uint8(rgb))
+        gray = _gray_uint8(rgb)
+        detail.append(_detail(gray))
+        thumbs.append(_thumbnail(gray))
         if previous is not None:
-            rows.append(
-                _pair_stats(previous[0], rgb, previous[1], current[1], params, tolerance_px)
-            )
-        previous = current
-    warp_error, residual, magnitude, occluded, grid = zip(*rows, strict=True)
+            rows.append(_pair_stats(previous[0], rgb, previous[1], gray, tolerance_px))
+        previous = (rgb, gray)
+    warp_error, residual, magnitude, occluded, grid, change = zip(*rows, strict=True)
+    stack = np.stack(thumbs)
     return MotionStats(
         warp_error=torch.tensor(warp_error, dtype=torch.float32),
         residual=torch.from_numpy(np.stack(residual)).float(),
         magnitude=torch.tensor(magnitude, dtype=torch.float32) / scale,
         occluded=torch.tensor(occluded, dtype=torch.float32),
         grid=torch.from_numpy(np.stack(grid)).float() / scale,
+        change=torch.tensor(change, dtype=torch.float32),
+        detail=torch.tensor(detail, dtype=torch.float32),
+        appearance=torch.from_numpy(_appearance(stack)).float(),
+        mixture=torch.from_numpy(_mixture(stack)).float(),
+        size=torch.tensor([float(height), float(width)]),
     )
 
 
@@ -176,7 +236,7 @@ def _cache_path(video: torch.Tensor) -> Path:
     """Where the motion statistics of ``video`` are cached: keyed by its exact content,
     shape and dtype, and by everything the statistics depend on."""
     digest = hashlib.sha256(
-        f"{MOTION_VERSION}|{FLOW_PARAMS}|{FLOW_GRID}|{MAX_SIDE}|{tuple(video.shape)}|{video.dtype}".encode()
+        f"{MOTION_VERSION}|{FLOW_GRID}|{THUMB_SIDE}|{MAX_SIDE}|{tuple(video.shape)}|{video.dtype}".encode()
     )
     digest.update(video.detach().cpu().contiguous().numpy().data)
     return cache_dir() / "features" / "motion" / f"{digest.hexdigest()}.safetensors"

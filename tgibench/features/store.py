@@ -20,11 +20,15 @@ from tgibench.registry import Registry
 
 @dataclass(frozen=True)
 class ScoringInputs:
-    """Everything a metric may look at for one case.
+    """Everything a metric may look at for one case: the scoring contract.
 
-    ``video`` is the generated (T, 3, H, W) float32 video in [0, 1]; ``target`` the
-    ground truth of the same shape, or None; ``first``/``last`` the given keyframes,
-    (3, H, W); ``caption``, ``first_desc``, ``last_desc`` the case's texts.
+    ``video``: the generated video, (T, 3, H, W) **uint8** in 0..255, RGB, T >= 2: what the
+    run saved (a float video in [0, 1] given here is quantised to uint8 on construction,
+    so a metric sees the same values whichever was given). Convert what you read with
+    ``tgibench.video.to_float`` (a chunk at a time for long videos).
+    ``target``: the ground truth, same shape and dtype, or None.
+    ``first``/``last``: the given keyframes, (3, H, W) float32 in [0, 1], or None.
+    ``caption``, ``first_desc``, ``last_desc``: the case's texts ("" when absent).
     """
 
     video: torch.Tensor
@@ -34,6 +38,19 @@ class ScoringInputs:
     caption: str = ""
     first_desc: str = ""
     last_desc: str = ""
+
+    def __post_init__(self) -> None:
+        from tgibench.video import VideoError, check_video, to_uint8
+
+        video = to_uint8(check_video(self.video, name="scored video", min_frames=2))
+        object.__setattr__(self, "video", video)
+        if self.target is not None:
+            target = to_uint8(check_video(self.target, name="target", min_frames=2))
+            if target.shape != video.shape:
+                raise VideoError(
+                    f"video {tuple(video.shape)} and target {tuple(target.shape)} differ in shape"
+                )
+            object.__setattr__(self, "target", target)
 
     def available(self) -> set[str]:
         """Names of the optional inputs present: target, keyframes, caption, descriptions."""
@@ -89,10 +106,17 @@ class FeatureStore:
         self.backbones = backbones
         self.notes: dict[str, str] = {}
         self._cache: dict[str, Any] = {}
+        self._failed: dict[str, Exception] = {}
 
     def __getitem__(self, name: str) -> Any:
+        if name in self._failed:  # a feature that failed once is not computed again
+            raise self._failed[name]
         if name not in self._cache:
-            self._cache[name] = FEATURES.get(name).compute(self)
+            try:
+                self._cache[name] = FEATURES.get(name).compute(self)
+            except Exception as exc:
+                self._failed[name] = exc
+                raise
         return self._cache[name]
 
     def backbone(self, name: str) -> Any:

@@ -16,8 +16,14 @@ from typing import Any
 
 import pandas as pd
 
-from tgibench.eval.results import RESULTS_FILE, read_rows
-from tgibench.eval.rundir import RUN_FILE, RUN_METRICS_FILE, VIDEOS_DIR
+from tgibench.rundir import (
+    RESULTS_FILE,
+    RUN_FILE,
+    RUN_METRICS_FILE,
+    metric_version,
+    read_rows,
+    video_path,
+)
 
 #: Columns of the per-case frame that are not metrics.
 CASE_COLUMNS = ("run", "model", "case_id", "folder", "challenge", "num_frames", "error")
@@ -28,7 +34,32 @@ RUN_METRIC_GROUPINGS = {"challenge": "challenge", "num_frames": "length"}
 
 
 class LeaderboardError(ValueError):
-    """Runs cannot be tabulated together (missing files, different benchmarks)."""
+    """Runs cannot be tabulated together (missing files, different benchmarks, different
+    versions of a metric)."""
+
+
+def _mixed_versions(
+    versions: dict[str, dict[str, int]], records: dict[str, dict[str, Any]]
+) -> str | None:
+    """A message naming every metric scored with different versions by the runs, and the
+    runs to re-score; None when every metric has one version."""
+    problems = []
+    for name, by_run in versions.items():
+        newest = max(by_run.values())
+        if len(set(by_run.values())) < 2:
+            continue
+        older = sorted(run for run, version in by_run.items() if version < newest)
+        listing = ", ".join(f"{run} (v{by_run[run]})" for run in older)
+        problems.append(f"{name}: v{newest} in the newest runs, older in {listing}")
+    if not problems:
+        return None
+    bench = next(iter(records.values()))["benchmark"].get("source", "...")
+    return (
+        "runs were scored with different versions of a metric, whose values are not "
+        "comparable: " + "; ".join(problems) + ". Re-score the older runs' videos with "
+        f"`tgibench score --videos RUN/videos --bench {bench} --out NEW_RUN`, or pass "
+        "--allow-mixed to show them anyway (the column is then marked mixed)."
+    )
 
 
 @dataclass
@@ -54,8 +85,7 @@ class Runs:
 
     def video_path(self, run: str, case_id: str) -> Path | None:
         """The video a run saved for a case (``videos/<case_id>.*``), or None."""
-        found = sorted((Path(run) / VIDEOS_DIR).glob(f"{case_id}.*"))
-        return found[0] if found else None
+        return video_path(Path(run), case_id)
 
 
 def _load_one(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -96,13 +126,15 @@ def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = Fa
     benchmarks: dict[str, str] = {}
     records: dict[str, dict[str, Any]] = {}
     run_values: list[dict[str, Any]] = []
+    versions: dict[str, dict[str, int]] = {}
     for run_path in run_dirs:
         run_dir = Path(run_path)
         record, rows = _load_one(run_dir)
         records[str(run_dir)] = record
         benchmarks[str(run_dir)] = record["benchmark"]["fingerprint"]
         for name, info in record["metrics"].items():
-            metrics.setdefault(name, info)
+            metrics.setdefault(name, dict(info))
+            versions.setdefault(name, {})[str(run_dir)] = metric_version(info)
         for row in rows:
             for name, reason in row.get("unavailable", {}).items():
                 unavailable.setdefault(name, reason)
@@ -121,6 +153,13 @@ def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = Fa
         raise LeaderboardError(
             f"runs are on different benchmark data ({listing}); pass --allow-mixed to compare anyway"
         )
+    mixed = _mixed_versions(versions, records)
+    if mixed and not allow_mixed:
+        raise LeaderboardError(mixed)
+    for name, by_run in versions.items():
+        metrics[name]["version"] = max(by_run.values())
+        if len(set(by_run.values())) > 1:
+            metrics[name]["mixed_versions"] = sorted(set(by_run.values()))
     cases = (
         pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(CASE_COLUMNS))
     )

@@ -10,15 +10,17 @@ from torchmetrics import Metric
 
 from tgibench.features.lpips_net import LPIPSNet
 from tgibench.metrics.functional.reconstruction import default_lpips_net
+from tgibench.metrics.registry import DefinedMetric
 
 
-class MeanOverVideos(Metric):
+class MeanOverVideos(DefinedMetric, Metric):
     """Mean of a per-video functional metric over every video seen by ``update``.
 
     Keeps two states, the sum of per-video values (float64) and the number of videos,
-    both summed across processes. Subclasses set ``function`` (called as
-    ``function(video[, target], **self._options())`` on (T, C, H, W) or (B, T, C, H, W)
-    input) and ``needs_target``.
+    both summed across processes. Subclasses name their registered definition
+    (``class PSNR(MeanOverVideos, metric="psnr")``: direction and range come from it) and
+    set ``function`` (called as ``function(video[, target], **self._options())`` on
+    (T, C, H, W) or (B, T, C, H, W) input) and ``needs_target``.
     """
 
     is_differentiable = False

@@ -40,6 +40,7 @@ def _lpips_frames(store: FeatureStore) -> float:
     higher_is_better=False,
     value_range=(0.0, 1.0),
     features=("motion",),
+    version=2,  # 2: DIS flow (1: Farneback)
 )
 def _warping_error(store: FeatureStore) -> float:
     """Occlusion-masked flow warping error of adjacent frames (EvalCrafter-style)."""
@@ -52,6 +53,7 @@ def _warping_error(store: FeatureStore) -> float:
     higher_is_better=False,
     value_range=(0.0, 1.0),
     features=("motion",),
+    version=2,  # 2: DIS flow (1: Farneback)
 )
 def _flicker(store: FeatureStore) -> float:
     """Back-and-forth brightness change that motion does not explain (temporal flicker)."""
@@ -71,46 +73,34 @@ def _keyframe_adherence(store: FeatureStore) -> float:
     return float(store["lpips"].to_keyframes.mean())
 
 
-class LPIPSFrames(WithLPIPSNet):
+class LPIPSFrames(WithLPIPSNet, metric="lpips_frames"):
     """Mean adjacent-frame LPIPS (the paper's LPIPS-frames), lower is better."""
 
-    higher_is_better = False
-    plot_lower_bound = 0.0
-    plot_upper_bound = 1.0
     function = staticmethod(lpips_frames)
     needs_target = False
 
 
-class WarpingError(MeanOverVideos):
+class WarpingError(MeanOverVideos, metric="warping_error"):
     """Mean flow warping error, lower is better, range [0, 1]: ``update(video)``."""
 
-    higher_is_better = False
-    plot_lower_bound = 0.0
-    plot_upper_bound = 1.0
     function = staticmethod(warping_error)
     needs_target = False
 
 
-class Flicker(MeanOverVideos):
+class Flicker(MeanOverVideos, metric="flicker"):
     """Mean motion-compensated temporal flicker, lower is better, range [0, 1]: ``update(video)``."""
 
-    higher_is_better = False
-    plot_lower_bound = 0.0
-    plot_upper_bound = 1.0
     function = staticmethod(flicker)
     needs_target = False
 
 
-class KeyframeAdherence(WithLPIPSNet):
+class KeyframeAdherence(WithLPIPSNet, metric="keyframe_adherence"):
     """Mean LPIPS of end frames to the given keyframes, lower is better.
 
     ``update(video, keyframes)`` with ``keyframes`` (2, 3, H, W) = (first, last), or a
     batch (B, T, 3, H, W) with (B, 2, 3, H, W).
     """
 
-    higher_is_better = False
-    plot_lower_bound = 0.0
-    plot_upper_bound = 1.0
     function = staticmethod(keyframe_adherence)
 
     def update(self, video: torch.Tensor, keyframes: torch.Tensor | None = None) -> None:

@@ -43,7 +43,44 @@ from tgibench.metrics.functional.distribution import (
     frechet_feature_distance,
     video_features,
 )
-from tgibench.metrics.registry import register_metric
+from tgibench.metrics.registry import DefinedMetric, register_metric
+
+
+def _finalize(cases: list[dict[str, Any]]) -> float:
+    """Fréchet distance between all cases' "fake" features and all their "real" ones."""
+    fake = torch.cat([case["fake"] for case in cases])
+    real = torch.cat([case["real"] for case in cases])
+    return float(frechet_feature_distance(fake, real))
+
+
+@register_metric(
+    "fid",
+    pillar="distribution",
+    higher_is_better=False,
+    value_range=(0.0, math.inf),
+    needs=("target",),
+    features=("inception",),
+    finalize=_finalize,
+)
+def _fid(store: FeatureStore) -> dict[str, torch.Tensor]:
+    """FID over frames (Inception-v3 pool3), generated vs ground-truth set; run-level."""
+    features: dict[str, torch.Tensor] = store["inception"]
+    return features
+
+
+@register_metric(
+    "fvd",
+    pillar="distribution",
+    higher_is_better=False,
+    value_range=(0.0, math.inf),
+    needs=("target",),
+    features=("i3d",),
+    finalize=_finalize,
+)
+def _fvd(store: FeatureStore) -> dict[str, torch.Tensor]:
+    """FVD over whole clips (I3D Kinetics-400 logits), generated vs ground-truth set; run-level."""
+    features: dict[str, torch.Tensor] = store["i3d"]
+    return features
 
 
 class FeatureExtractor(Protocol):
@@ -52,7 +89,7 @@ class FeatureExtractor(Protocol):
     def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
 
 
-class _FrechetMetric(Metric):
+class _FrechetMetric(DefinedMetric, Metric):
     """Fréchet distance between the features of generated and ground-truth videos.
 
     States: per set ("fake", "real"), the float64 running sum (D,), the sum of outer
@@ -60,9 +97,7 @@ class _FrechetMetric(Metric):
     """
 
     is_differentiable = False
-    higher_is_better = False
     full_state_update = False
-    plot_lower_bound = 0.0
     load_extractor: ClassVar[Callable[[], Any]]
     features_of: ClassVar[Callable[..., torch.Tensor]]
 
@@ -120,7 +155,7 @@ class _FrechetMetric(Metric):
         return frechet_distance_of_moments(self._moments("fake"), self._moments("real"))
 
 
-class FID(_FrechetMetric):
+class FID(_FrechetMetric, metric="fid"):
     """Fréchet Inception Distance over frames, lower is better, range [0, inf).
 
     Detects generated frames whose appearance statistics differ from real frames (blur,
@@ -133,7 +168,7 @@ class FID(_FrechetMetric):
     features_of = staticmethod(frame_features)
 
 
-class FVD(_FrechetMetric):
+class FVD(_FrechetMetric, metric="fvd"):
     """Fréchet Video Distance over clips, lower is better, range [0, inf).
 
     Detects generated videos whose appearance *and motion* statistics differ from real
@@ -145,40 +180,3 @@ class FVD(_FrechetMetric):
 
     load_extractor = staticmethod(default_i3d_net)
     features_of = staticmethod(video_features)
-
-
-def _finalize(cases: list[dict[str, Any]]) -> float:
-    """Fréchet distance between all cases' "fake" features and all their "real" ones."""
-    fake = torch.cat([case["fake"] for case in cases])
-    real = torch.cat([case["real"] for case in cases])
-    return float(frechet_feature_distance(fake, real))
-
-
-@register_metric(
-    "fid",
-    pillar="distribution",
-    higher_is_better=False,
-    value_range=(0.0, math.inf),
-    needs=("target",),
-    features=("inception",),
-    finalize=_finalize,
-)
-def _fid(store: FeatureStore) -> dict[str, torch.Tensor]:
-    """FID over frames (Inception-v3 pool3), generated vs ground-truth set; run-level."""
-    features: dict[str, torch.Tensor] = store["inception"]
-    return features
-
-
-@register_metric(
-    "fvd",
-    pillar="distribution",
-    higher_is_better=False,
-    value_range=(0.0, math.inf),
-    needs=("target",),
-    features=("i3d",),
-    finalize=_finalize,
-)
-def _fvd(store: FeatureStore) -> dict[str, torch.Tensor]:
-    """FVD over whole clips (I3D Kinetics-400 logits), generated vs ground-truth set; run-level."""
-    features: dict[str, torch.Tensor] = store["i3d"]
-    return features

@@ -1,9 +1,11 @@
-"""Pace pillar: does the motion progress evenly from the first keyframe to the last?
+"""Pace pillar: do the frames travel from the first keyframe to the last at an even pace?
 
-``pace_stability`` (default) and its four parts (opt-in: ``pace_unevenness``,
-``pace_jump``, ``pace_backtrack``, ``pace_progress_deviation``) all read the shared
-``motion`` feature, and ``target_motion`` when the case has ground truth, so selecting the
-parts costs nothing more. The maths is in ``tgibench.metrics.functional.pace``.
+``pace_stability`` (default) and its four parts (opt-in: ``pace_irregularity``,
+``pace_drift``, ``pace_fade``, ``pace_backtrack``) all read the shared ``motion`` feature,
+and ``target_motion`` when the case has ground truth, so selecting the parts costs nothing
+more. ``motion_reach`` (consistency pillar, default) says how much of the ground truth's
+motion a video performs: read it next to the frame-consistency metrics, which a video that
+does not move wins. The maths is in ``tgibench.metrics.functional.pace``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ import torch
 
 from tgibench.features.store import FeatureStore
 from tgibench.metrics.base import MeanOverVideos
-from tgibench.metrics.functional.pace import PaceParts, pace_parts, pace_stability
+from tgibench.metrics.functional.pace import (
+    PaceParts,
+    motion_reach_of,
+    pace_parts,
+    pace_stability,
+)
 from tgibench.metrics.registry import register_metric
 
 _FEATURES = ("motion", "target_motion")
+_REFERENCE = "docs/metrics.md#pace-stability (validated by benchmarks/pace_study.py)"
 
 
 def _parts(store: FeatureStore) -> PaceParts:
@@ -30,13 +38,15 @@ def _parts(store: FeatureStore) -> PaceParts:
     higher_is_better=True,
     value_range=(0.0, 1.0),
     features=_FEATURES,
+    version=2,
+    reference=_REFERENCE,
 )
 def _pace_stability(store: FeatureStore) -> float:
-    """Even progress from first to last keyframe (vs ground-truth pace when given), from flow."""
+    """Even travel from first to last keyframe by motion: no stall, jump, fade or going back."""
     return _parts(store).score
 
 
-def _register_part(part: str, upper: float, summary: str) -> None:
+def _register_part(part: str, summary: str) -> None:
     def compute(store: FeatureStore) -> float:
         return float(getattr(_parts(store), part))
 
@@ -45,30 +55,41 @@ def _register_part(part: str, upper: float, summary: str) -> None:
         f"pace_{part}",
         pillar="pace",
         higher_is_better=False,
-        value_range=(0.0, upper),
+        value_range=(0.0, 1.0),
         features=_FEATURES,
         default=False,
+        version=2,
+        reference=_REFERENCE,
     )(compute)
 
 
-_register_part("unevenness", 1.0, "pace_stability part: share of motion at the wrong steps.")
-_register_part("jump", 1.0, "pace_stability part: 1 - mean step / largest step (relative).")
-_register_part("backtrack", 0.5, "pace_stability part: share of motion going backwards.")
-_register_part(
-    "progress_deviation", 1.0, "pace_stability part: mean gap to the reference progress curve."
+_register_part("irregularity", "pace_stability part: steps unlike their neighbours (stall, jump).")
+_register_part("drift", "pace_stability part: progress curve away from the reference's.")
+_register_part("fade", "pace_stability part: share of the transition made by fading.")
+_register_part("backtrack", "pace_stability part: motion going back (twice its share).")
+
+
+@register_metric(
+    "motion_reach",
+    pillar="consistency",
+    higher_is_better=True,
+    value_range=(0.0, 1.0),
+    needs=("target",),
+    features=_FEATURES,
+    reference=_REFERENCE,
 )
+def _motion_reach(store: FeatureStore) -> float:
+    """Share of the ground truth's motion the video performs (0: still or crossfade)."""
+    return motion_reach_of(store["motion"], store["target_motion"])
 
 
-class PaceStability(MeanOverVideos):
+class PaceStability(MeanOverVideos, metric="pace_stability"):
     """Mean pace stability, higher is better, range [0, 1]; see ``functional.pace_stability``.
 
-    ``update(video)`` judges against uniform speed, ``update(video, target)`` against the
+    ``update(video)`` judges against constant speed, ``update(video, target)`` against the
     ground truth's pace; (T, 3, H, W) or batches (B, T, 3, H, W).
     """
 
-    higher_is_better = True
-    plot_lower_bound = 0.0
-    plot_upper_bound = 1.0
     function = staticmethod(pace_stability)
 
     def update(self, video: torch.Tensor, target: torch.Tensor | None = None) -> None:

@@ -58,28 +58,19 @@ def _lpips(store: FeatureStore) -> float:
     return float(store["lpips"].to_target[1:-1].mean())
 
 
-class PSNR(MeanOverVideos):
+class PSNR(MeanOverVideos, metric="psnr"):
     """Mean PSNR (dB) of in-between frames, higher is better; see ``functional.psnr``."""
 
-    higher_is_better = True
-    plot_lower_bound = 0.0
-    plot_upper_bound = 100.0
     function = staticmethod(psnr)
 
 
-class SSIM(MeanOverVideos):
+class SSIM(MeanOverVideos, metric="ssim"):
     """Mean SSIM of in-between frames, higher is better; see ``functional.ssim``."""
 
-    higher_is_better = True
-    plot_lower_bound = -1.0
-    plot_upper_bound = 1.0
     function = staticmethod(ssim)
 
 
-class LPIPS(WithLPIPSNet):
+class LPIPS(WithLPIPSNet, metric="lpips"):
     """Mean LPIPS of in-between frames to ground truth, lower is better."""
 
-    higher_is_better = False
-    plot_lower_bound = 0.0
-    plot_upper_bound = 1.0
     function = staticmethod(lpips)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from tgibench.features.store import FEATURES, FeatureStore
 from tgibench.registry import Registry
@@ -31,7 +31,10 @@ class MetricDef:
     case's feature arrays (``dict[str, Tensor]``), which the runner keeps per case, and
     ``finalize(list of those dicts)`` returns one value for a set of cases (the run, a
     challenge, a length). ``needs`` lists the optional inputs it requires; ``features``
-    the shared features it reads.
+    the shared features it reads. ``version`` changes whenever the values a metric gives
+    change (a new definition, a new flow, a bug fix): runs record it, and values of two
+    versions are never compared in one column. ``reference`` says what the metric follows
+    or was validated against (a paper, a package, docs/metrics.md).
     """
 
     name: str
@@ -44,6 +47,8 @@ class MetricDef:
     summary: str
     default: bool = True
     finalize: Callable[[list[dict[str, Any]]], float] | None = None
+    version: int = 1
+    reference: str = ""
 
     @property
     def run_level(self) -> bool:
@@ -69,6 +74,8 @@ class MetricDef:
             "backbones": list(self.backbones),
             "summary": self.summary,
             "run_level": self.run_level,
+            "version": self.version,
+            "reference": self.reference,
         }
 
 
@@ -87,13 +94,18 @@ def register_metric(
     features: tuple[str, ...] = (),
     default: bool = True,
     finalize: Callable[[list[dict[str, Any]]], float] | None = None,
+    version: int = 1,
+    reference: str = "",
 ) -> Callable[[Callable[[FeatureStore], Any]], Callable[[FeatureStore], Any]]:
     """Decorator registering ``compute(store)`` as the metric ``name``.
 
     ``compute`` returns a float (per-case metric) or, with ``finalize`` given, the case's
     feature arrays for a run-level metric (see MetricDef). The first line of the
-    function's docstring is the metric's one-line summary.
+    function's docstring is the metric's one-line summary. Bump ``version`` whenever the
+    values change (see MetricDef).
     """
+    if version < 1:
+        raise ValueError(f"metric {name}: version must be >= 1, got {version}")
     if pillar not in PILLARS:
         raise ValueError(f"metric {name}: unknown pillar {pillar!r}")
     unknown = set(needs) - set(INPUTS)
@@ -114,11 +126,38 @@ def register_metric(
                 summary,
                 default,
                 finalize,
+                version,
+                reference,
             )
         )
         return compute
 
     return decorate
+
+
+class DefinedMetric:
+    """Mixin for the ``torchmetrics.Metric`` classes: a class declared with
+    ``class PSNR(MeanOverVideos, metric="psnr")`` takes its direction, range and version
+    from the registered definition, so they are written once (in ``register_metric``).
+
+    The definition must be registered before the class (same module, above it).
+    """
+
+    definition: ClassVar[MetricDef]
+    higher_is_better: ClassVar[bool | None]
+    plot_lower_bound: ClassVar[float | None]
+    plot_upper_bound: ClassVar[float | None]
+
+    def __init_subclass__(cls, metric: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if metric is None:
+            return
+        definition = METRICS.registered(metric)
+        low, high = definition.value_range
+        cls.definition = definition
+        cls.higher_is_better = definition.higher_is_better
+        cls.plot_lower_bound = low if math.isfinite(low) else None
+        cls.plot_upper_bound = high if math.isfinite(high) else None
 
 
 def select_metrics(names: Iterable[str] | None = None) -> list[MetricDef]:

@@ -187,50 +187,38 @@ def _shared_or_item(text: Text | Sequence[Text], b: int) -> Text:
     return text[b]
 
 
-class CLIPSIMFrames(_WithNet):
+class CLIPSIMFrames(_WithNet, metric="clipsim_frames"):
     """Mean adjacent-frame CLIP image cosine (the paper's CLIPSIM-frames), higher is better.
 
     ``update(video)``; range [-1, 1].
     """
 
-    higher_is_better = True
-    plot_lower_bound = -1.0
-    plot_upper_bound = 1.0
     function = staticmethod(clipsim_frames)
     load_net = staticmethod(default_clip_net)
 
 
-class CLIPScore(_WithNet):
+class CLIPScore(_WithNet, metric="clip_score"):
     """Mean frame-caption CLIP cosine, higher is better: ``update(video, caption)``.
 
     Raw cosine in [-1, 1], not torchmetrics' ``100·max(cos, 0)``.
     """
 
-    higher_is_better = True
-    plot_lower_bound = -1.0
-    plot_upper_bound = 1.0
     function = staticmethod(clip_score)
     load_net = staticmethod(default_clip_net)
 
 
-class DescTrajectory(_WithNet):
+class DescTrajectory(_WithNet, metric="desc_trajectory"):
     """Keyframe-description trajectory score in [0, 1], higher is better.
 
     ``update(video, first_desc, last_desc)``; see ``functional.desc_trajectory``.
     """
 
-    higher_is_better = True
-    plot_lower_bound = 0.0
-    plot_upper_bound = 1.0
     function = staticmethod(desc_trajectory)
     load_net = staticmethod(default_clip_net)
 
 
-class XCLIPScore(_WithNet):
+class XCLIPScore(_WithNet, metric="xclip_score"):
     """X-CLIP text-video cosine similarity, higher is better: ``update(video, caption)``."""
 
-    higher_is_better = True
-    plot_lower_bound = -1.0
-    plot_upper_bound = 1.0
     function = staticmethod(xclip_score)
     load_net = staticmethod(default_xclip_net)

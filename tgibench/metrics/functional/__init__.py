@@ -16,7 +16,7 @@ from tgibench.metrics.functional.distribution import (
     frechet_feature_distance,
     fvd,
 )
-from tgibench.metrics.functional.pace import pace_parts, pace_stability
+from tgibench.metrics.functional.pace import motion_reach, pace_parts, pace_stability
 from tgibench.metrics.functional.reconstruction import lpips, psnr, ssim
 from tgibench.metrics.functional.semantic import (
     clip_score,
@@ -39,6 +39,7 @@ __all__ = [
     "keyframe_adherence",
     "lpips",
     "lpips_frames",
+    "motion_reach",
     "pace_parts",
     "pace_stability",
     "psnr",

@@ -27,7 +27,7 @@ def lpips_frames(
 
 @batched
 def warping_error(video: torch.Tensor, reduction: Reduction = "mean") -> torch.Tensor:
-    """Flow warping error (EvalCrafter-style, with Farneback flow), lower is better.
+    """Flow warping error (EvalCrafter-style, with DIS flow), lower is better.
 
     For each adjacent pair of a (T, 3, H, W) video in [0, 1], frame t+1 is warped back
     onto frame t with the forward optical flow and compared with it: the mean absolute

@@ -1,35 +1,52 @@
-"""Pace stability: does a video's motion progress evenly from the first keyframe to the last?
+"""Pace stability (version 2): do the frames travel from the first keyframe to the last at an
+even pace, without stalls, jumps, fading or going back?
 
-The paper measured pace only with a user study; this is an automatic definition built on
-optical flow (see ``docs/metrics.md`` for the controlled validation).
+The paper measured pace only with a user study; this is an automatic definition, designed
+from the failures of version 1 (which a still video or a crossfade of the keyframes could
+win) and validated on re-timed real footage and camera paths (``docs/metrics.md``,
+``benchmarks/pace_study.py``). Everything is read from the shared ``motion`` feature
+(:class:`~tgibench.features.motion.MotionStats`: DIS optical flow forward and backward per
+adjacent pair, the plain change of each pair, per-frame detail and thumbnails); no weights.
 
-Each adjacent pair t → t+1 (t = 0 .. n-1, n = T-1) has a step size ``m(t)``: its mean
-flow magnitude in pixels plus :data:`STILL_PX`. Its share of all motion is
-``u(t) = m(t) / Σ m``. The *reference* pacing ``v(t)`` is the ground truth's, computed the
-same way, when a target is given, and uniform (``1/n``) otherwise: with ground truth, a
-video that accelerates exactly as the ground truth does is perfectly paced; without it,
-any change of speed is penalised. Four parts, each 0 for perfect pace:
+A video of T frames has n = T-1 steps. Its parts, each 0 when the pace is perfect:
 
-- ``unevenness = ½ Σ |u(t) - v(t)|`` in [0, 1]: the share of the motion that happens at
-  other steps than the reference puts it (ease-in/out, stalls, stutter);
-- ``jump = 1 - 1 / max_t ρ(t)`` with ``ρ(t) = u(t) / v(t)`` the speed relative to the
-  reference (its v-weighted mean is 1), in [0, 1): the largest step relative to the mean
-  step; 0.5 when one step is twice as large as it should be (a stall followed by a jump);
-- ``backtrack`` in [0, ½]: the share of motion that goes against the net motion of the
-  video (each pair's coarse flow field projected on the sum of all pairs' flow fields),
-  minus the reference's share when a target is given (clipped at 0);
-- ``progress_deviation`` in [0, 1]: mean over the in-between frames of
-  ``|P(k) - P_ref(k)|``, where ``P(k) = u(0) + ... + u(k-1)`` is how far along its path
-  frame k is: the global shape of the progress curve (a late start, an early finish).
+- ``irregularity`` in [0, 1]: how the size of each step differs from its neighbours'.
+  A step's size ``u(t)`` is the pair's share of the whole video's pixel change (``change``:
+  it sees motion, lighting and fades alike). The part is ``½ Σ |u(t) - ū(t)|``, with ``ū``
+  the steps averaged over ±n/4 (:data:`SMOOTHING`): stalls, jumps and stutter count, a
+  smooth acceleration hardly does. (Flow step sizes were tried too: they made the ranking
+  of re-timings worse, see docs/metrics.md.)
+- ``drift`` in [0, 1]: twice the mean gap between the video's progress curve (cumulative
+  step shares, 0 at frame 0, 1 at frame T-1) and the reference's: constant speed without
+  a target, the ground truth's progress with one. Late starts, early finishes, easing.
+- ``fade`` in [0, 1]: the share of the transition made by fading instead of moving. When
+  the keyframes differ in content (thumbnail distance ≥ :data:`CONTENT_CHANGE` [1]), the
+  in-between frames of a moving scene are not mixtures of the keyframes, and those of a
+  fade are, and its change is explained by motion, which a fade's or noise's is not: the
+  fade is the larger of :func:`mixture_share` mapped by :data:`MIXTURE` and of the
+  unexplained share (:func:`explained_share` mapped by :data:`EXPLAINED`). When they barely
+  differ (≤ :data:`CONTENT_CHANGE` [0]: a near-static scene, a change of light), the true
+  frames are near-mixtures too, so the fade shows instead as blended frames whose detail
+  departs from the keyframes' (``detail``, a log ratio mapped by :data:`DETAIL_ANOMALY`).
+  In between, the two are mixed linearly.
+- ``backtrack`` in [0, 1]: twice the share of motion going back (1 when half of it goes
+  back), the smaller of two views:
+  flow against the local path (each cell's flow projected on the sum of its flows over
+  ±n/4 pairs, so a curved path is not penalised), and the thumbnails' progress from the
+  first frame to the last, ``q(k) = d(k, 0) / (d(k, 0) + d(k, T-1))``, going down. A video
+  must be seen going back both ways to be penalised (flow is blind to lighting, the
+  thumbnails to large motion). The flow view also counts half the path's inefficiency
+  over windows of n/2 pairs (jerky, shuffled frames whose local sums point nowhere).
 
-``pace_stability = (1 - unevenness)(1 - jump)(1 - 2·backtrack)(1 - progress_deviation)``,
-in [0, 1], higher is better: each factor is a share of the motion that is well paced
-(on time, no larger than the mean step, going forward, along the reference curve).
+``pace_stability = (1 - irregularity)(1 - drift)(1 - fade)(1 - backtrack)``, in [0, 1],
+higher is better. With a target (the ground truth), irregularity, fade and backtrack count
+only what exceeds the target's own, and drift is measured against the target's progress.
+A video whose frames do not change at all (total change below :data:`MIN_CHANGE`) scores
+0: it does not travel.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -38,115 +55,261 @@ from tgibench.features.motion import MotionStats, motion_stats
 from tgibench.metrics.functional._video import batched
 from tgibench.video import VideoError, check_video
 
-#: Flow below this many pixels per frame is indistinguishable from Farneback's noise on
-#: real footage; it is added to every step size so that still pairs have a finite share.
-STILL_PX = 0.1
+#: Half-width of the window, as a share of the n steps, that a step is compared with.
+SMOOTHING = 0.25
+#: Share of the in-between frames' departure from the keyframes that mixtures of the
+#: keyframes explain (see :func:`mixture_share`) that maps to no fade and to full fade.
+MIXTURE: tuple[float, float] = (0.3, 0.8)
+#: Share of the pixel change made by unmatched pixels (:func:`unmatched_share`) that maps
+#: to no and to full incoherence (frames unrelated to their neighbours: noise).
+UNMATCHED: tuple[float, float] = (0.55, 0.8)
+#: Thumbnail distance of the keyframes (see MotionStats.appearance) below which the scene
+#: is treated as near-static (fading shows in detail) and above which as moving (fading
+#: shows as change that motion does not explain).
+CONTENT_CHANGE: tuple[float, float] = (0.25, 0.4)
+#: |log| departure of an in-between frame's detail from the keyframes' (interpolated)
+#: that maps to no fade and to full fade.
+DETAIL_ANOMALY: tuple[float, float] = (0.03, 0.12)
+#: Total pixel change (sum over pairs of the mean absolute RGB change) below which a video
+#: does not travel at all.
+MIN_CHANGE = 1e-4
+_EPS = 1e-9
 
 
 @dataclass(frozen=True)
 class PaceParts:
-    """The four parts of pace stability (module docstring), each 0 when perfectly paced."""
+    """The parts of pace stability (module docstring), each in [0, 1], 0 when perfect."""
 
-    unevenness: float
-    jump: float
+    irregularity: float
+    drift: float
+    fade: float
     backtrack: float
-    progress_deviation: float
 
     @property
     def score(self) -> float:
         """Pace stability in [0, 1], higher is better: the product of the four shares."""
-        return (
-            (1 - self.unevenness)
-            * (1 - self.jump)
-            * (1 - 2 * self.backtrack)
-            * (1 - self.progress_deviation)
-        )
+        return (1 - self.irregularity) * (1 - self.drift) * (1 - self.fade) * (1 - self.backtrack)
 
 
-def _shares(motion: MotionStats) -> torch.Tensor:
-    """(n,) share of the video's motion in each adjacent pair, float64, summing to 1."""
-    steps = motion.magnitude.double() + STILL_PX
-    return steps / steps.sum()
+#: What a video that does not change at all scores: it does not travel.
+STILL = PaceParts(irregularity=1.0, drift=1.0, fade=1.0, backtrack=1.0)
+
+
+def _ramp(x: float, low: float, high: float) -> float:
+    """0 at or below ``low``, 1 at or above ``high``, linear in between."""
+    return min(1.0, max(0.0, (x - low) / (high - low)))
+
+
+def _shares(values: torch.Tensor) -> torch.Tensor:
+    values = values.double().clamp_min(0) + _EPS
+    return values / values.sum()
+
+
+def step_shares(motion: MotionStats) -> torch.Tensor:
+    """(n,) float64 size of each step as a share of the video's whole pixel change
+    (``motion.change``), summing to 1."""
+    return _shares(motion.change)
 
 
 def progress(motion: MotionStats) -> torch.Tensor:
-    """(T,) float64 progress of each frame along the video's motion, 0 at frame 0 and 1 at
-    frame T-1: the cumulative share of flow magnitude (each step counted with
-    :data:`STILL_PX` more, so a still video progresses linearly)."""
-    return torch.cat([torch.zeros(1, dtype=torch.float64), _shares(motion).cumsum(0)])
+    """(T,) float64 progress of each frame along the video's travel, 0 at frame 0 and 1 at
+    frame T-1: the cumulative step shares (:func:`step_shares`)."""
+    return torch.cat([torch.zeros(1, dtype=torch.float64), step_shares(motion).cumsum(0)])
 
 
-def _backward_share(motion: MotionStats) -> float:
-    """Share of motion (pixels per grid cell) that goes against the video's net motion."""
-    flows = motion.grid.flatten(1).double()  # (n, cells * 2)
-    net = flows.sum(dim=0)
-    if float(net.norm()) == 0.0:
+def _irregularity(shares: torch.Tensor) -> float:
+    n = shares.numel()
+    half = max(1, round(n * SMOOTHING))
+    padded = torch.nn.functional.pad(shares[None, None], (half, half), mode="constant")
+    counts = torch.nn.functional.pad(torch.ones_like(shares)[None, None], (half, half))
+    kernel = torch.ones(1, 1, 2 * half + 1, dtype=shares.dtype)
+    local = (
+        torch.nn.functional.conv1d(padded, kernel) / torch.nn.functional.conv1d(counts, kernel)
+    )[0, 0]
+    return float((shares - local).abs().sum() / 2)
+
+
+def _drift(shares: torch.Tensor, reference: torch.Tensor) -> float:
+    if shares.numel() < 2:
         return 0.0
-    signed = flows @ (net / net.norm()) / math.sqrt(flows.shape[1] / 2)
-    backward = float(signed.clamp(max=0).abs().sum())
-    forward = float(signed.clamp(min=0).sum())
-    return backward / (forward + backward + STILL_PX * flows.shape[0])
+    gap = (shares.cumsum(0)[:-1] - reference.cumsum(0)[:-1]).abs().mean()
+    return min(1.0, 2 * float(gap))
+
+
+def mixture_share(motion: MotionStats) -> float:
+    """Share of the in-between frames' departure from the nearer keyframe that a mixture of
+    the two keyframes explains, in [0, 1]: about 1 for a crossfade (its frames *are*
+    mixtures), about 0 for a moving scene, high for a change of light (also a mixture)."""
+    nearer, residual = motion.mixture[1:-1].double().unbind(dim=1)
+    total = float(nearer.sum())
+    return float((nearer - residual).clamp_min(0).sum()) / total if total > _EPS else 0.0
+
+
+def unmatched_share(motion: MotionStats) -> float:
+    """Share of the video's pixel change made by pixels that the flow cannot match between
+    consecutive frames (``occluded``), in [0, 1]: ≈1 for noise, 0-0.3 for real footage and
+    camera paths, ≈0 for a fade or a change of light (their frames still match)."""
+    change = motion.change.double()
+    total = float(change.sum())
+    return float((change * motion.occluded.double()).sum()) / total if total > _EPS else 0.0
+
+
+def _detail_anomaly(motion: MotionStats) -> float:
+    detail = motion.detail.double().clamp_min(_EPS).log()
+    if detail.numel() < 3:
+        return 0.0
+    reference = torch.linspace(float(detail[0]), float(detail[-1]), detail.numel())
+    return float((detail - reference)[1:-1].abs().max())
+
+
+def _fade(motion: MotionStats) -> float:
+    moving = _ramp(float(motion.appearance[-1, 0]), *CONTENT_CHANGE)
+    by_mixture = _ramp(mixture_share(motion), *MIXTURE)
+    by_detail = _ramp(_detail_anomaly(motion), *DETAIL_ANOMALY)
+    incoherent = _ramp(unmatched_share(motion), *UNMATCHED)
+    return max(incoherent, moving * by_mixture + (1 - moving) * min(by_mixture, by_detail))
+
+
+def _flow_backtrack(motion: MotionStats) -> float:
+    """Share of flow going back: the larger of (a) each cell's flow projected on the sum of
+    its flows over ±n/4 pairs (the local path), counted where negative, and (b) half the
+    path's inefficiency over windows of n/2 pairs (1 - |net flow| / path length), which
+    sees jerky shuffles whose local sums point nowhere."""
+    flows = motion.grid.double().flatten(1, 2)  # (n, cells, 2)
+    n = flows.shape[0]
+    half = max(1, round(n * SMOOTHING))
+    backward = forward = 0.0
+    for t in range(n):
+        path = flows[max(0, t - half) : t + half + 1].sum(dim=0)  # (cells, 2)
+        direction = path / path.norm(dim=-1, keepdim=True).clamp_min(_EPS)
+        along = (flows[t] * direction).sum(dim=-1)
+        backward += float(along.clamp(max=0).abs().sum())
+        forward += float(along.clamp(min=0).sum())
+    against_path = backward / max(backward + forward, _EPS)
+    width = max(2, 2 * half)
+    efficiencies = []
+    for start in range(max(1, n - width + 1)):
+        window = flows[start : start + width]
+        length = float(window.norm(dim=-1).sum())
+        if length > _EPS:
+            efficiencies.append(float(window.sum(dim=0).norm(dim=-1).sum()) / length)
+    inefficiency = 1 - sum(efficiencies) / len(efficiencies) if efficiencies else 0.0
+    return max(against_path, inefficiency / 2)
+
+
+def _appearance_backtrack(motion: MotionStats) -> float:
+    to_first, to_last = motion.appearance.double().unbind(dim=1)
+    along = to_first / (to_first + to_last).clamp_min(_EPS)
+    steps = along.diff()
+    total = float(steps.abs().sum())
+    return float(steps.clamp(max=0).abs().sum()) / total if total > _EPS else 0.0
+
+
+def _backtrack(motion: MotionStats) -> float:
+    return min(1.0, 2 * min(_flow_backtrack(motion), _appearance_backtrack(motion)))
 
 
 def pace_parts(motion: MotionStats, reference: MotionStats | None = None) -> PaceParts:
     """The parts of pace stability from a video's motion statistics (T-1 pairs).
 
     ``reference`` is the ground truth's motion (same number of pairs), or None to judge
-    the pace against uniform speed.
+    the pace against constant speed.
 
-    >>> from tgibench.features.motion import MotionStats
-    >>> def still_then_jump(n):  # flow of n pairs: nothing, then 8 px in the last pair
-    ...     grid = torch.zeros(n, 8, 8, 2)
-    ...     grid[-1, ..., 0] = 8.0
-    ...     zeros = torch.zeros(n)
-    ...     return MotionStats(zeros, torch.zeros(n, 3), grid.norm(dim=-1).mean((1, 2)), zeros, grid)
-    >>> parts = pace_parts(still_then_jump(4))
-    >>> round(parts.jump, 3), round(parts.score, 3)
-    (0.741, 0.039)
-    >>> pace_parts(still_then_jump(4), reference=still_then_jump(4)).score
-    1.0
+    >>> import torch
+    >>> from tgibench.features.motion import motion_stats
+    >>> x, y = torch.arange(96.0), torch.arange(48.0)[:, None]
+    >>> def view(dx):  # a smooth texture seen dx pixels further right, (3, 48, 96)
+    ...     return (0.5 + 0.2 * torch.sin((x + dx) / 4) * torch.cos(y / 5)).expand(3, -1, -1)
+    >>> pan = motion_stats(torch.stack([view(1.5 * t) for t in range(9)]))
+    >>> round(pace_parts(pan).score, 2)
+    0.99
+    >>> still = motion_stats(torch.stack([view(0.0)] * 9))
+    >>> pace_parts(still).score
+    0.0
     """
-    u = _shares(motion)
-    n = u.numel()
+    if float(motion.change.double().sum()) < MIN_CHANGE:
+        return STILL
+    shares = step_shares(motion)
+    n = shares.numel()
     if reference is None:
-        v = torch.full_like(u, 1.0 / n)
-        reference_backtrack = 0.0
-    else:
-        if reference.magnitude.numel() != n:
-            raise VideoError(
-                f"video and target differ in length: {n + 1} vs "
-                f"{reference.magnitude.numel() + 1} frames"
-            )
-        v = _shares(reference)
-        reference_backtrack = _backward_share(reference)
-    progress, reference_progress = u.cumsum(0)[:-1], v.cumsum(0)[:-1]  # frames 1 .. n-1
+        return PaceParts(
+            irregularity=_irregularity(shares),
+            drift=_drift(shares, torch.full_like(shares, 1.0 / n)),
+            fade=_fade(motion),
+            backtrack=_backtrack(motion),
+        )
+    if reference.change.numel() != n:
+        raise VideoError(
+            f"video and target differ in length: {n + 1} vs {reference.change.numel() + 1} frames"
+        )
+    truth = step_shares(reference)
     return PaceParts(
-        unevenness=float((u - v).abs().sum() / 2),
-        jump=1 - 1 / float((u / v).max()),
-        backtrack=max(_backward_share(motion) - reference_backtrack, 0.0),
-        progress_deviation=float((progress - reference_progress).abs().mean()) if n > 1 else 0.0,
+        irregularity=max(0.0, _irregularity(shares) - _irregularity(truth)),
+        drift=_drift(shares, truth),
+        fade=max(0.0, _fade(motion) - _fade(reference)),
+        backtrack=max(0.0, _backtrack(motion) - _backtrack(reference)),
     )
+
+
+def motion_travel(motion: MotionStats) -> float:
+    """How far a video's content moves, in frame diagonals: the sum over pairs of the mean
+    flow magnitude over matched pixels times their share (unmatched pixels, which a fade or
+    a cut leaves, do not count). 0 for a still video; about 0 for a crossfade."""
+    visible = 1 - motion.occluded.double()
+    return float((motion.magnitude.double() * visible).sum()) / motion.diagonal
+
+
+def motion_reach_of(motion: MotionStats, reference: MotionStats) -> float:
+    """Share of the reference's motion that a video performs, ``min(1, travel(video) /
+    travel(reference))`` (:func:`motion_travel`), in [0, 1], higher is better; 1 when the
+    reference does not move at all."""
+    wanted = motion_travel(reference)
+    return 1.0 if wanted <= _EPS else min(1.0, motion_travel(motion) / wanted)
+
+
+@batched
+def motion_reach(video: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Share of the ground truth's motion that a (T, 3, H, W) video performs, in [0, 1],
+    higher is better (0-d tensor): 0 for a still video or a crossfade of the keyframes,
+    1 when the content moves at least as far as in ``target``. It does not judge where
+    or how evenly things move (pace_stability does) and more motion than the truth is not
+    penalised: read it next to the frame-consistency metrics, which a video that does not
+    move wins.
+
+    >>> x, y = torch.arange(96.0), torch.arange(48.0)[:, None]
+    >>> def view(dx):  # a smooth texture seen dx pixels further right, (3, 48, 96)
+    ...     return (0.5 + 0.2 * torch.sin((x + dx) / 4) * torch.cos(y / 5)).expand(3, -1, -1)
+    >>> pan = torch.stack([view(1.5 * t) for t in range(9)])
+    >>> float(motion_reach(pan[[0] * 9], pan)), round(float(motion_reach(pan, pan)), 2)
+    (0.0, 1.0)
+    """
+    check_video(video, min_frames=2)
+    check_video(target, name="target", min_frames=2)
+    if target.shape != video.shape:
+        raise VideoError(
+            f"video {tuple(video.shape)} and target {tuple(target.shape)} differ in shape"
+        )
+    return torch.tensor(motion_reach_of(motion_stats(video), motion_stats(target)))
 
 
 @batched
 def pace_stability(video: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
     """Pace stability of a (T, 3, H, W) video in [0, 1], higher is better (0-d tensor).
 
-    1 when the motion progresses at the reference pace: the ground truth's when
-    ``target`` (same shape) is given, else uniform speed. Detects uneven speed, stalls
-    followed by jumps (the ``hold`` baseline scores ~0), stutter (duplicated or
-    alternating frames) and motion going back and forth; see the module docstring for
-    the definition and :func:`pace_parts` for its parts. Motion is Farneback optical
-    flow (two passes per adjacent pair); no weights are needed.
+    1 when the frames travel from the first to the last at the reference pace (the ground
+    truth's when ``target``, same shape, is given; else constant speed), by motion, never
+    going back. Detects stalls, jumps, cuts, stutter, late starts and early finishes,
+    crossfades and freeze-then-fade, and back-and-forth motion; a video that does not
+    change scores 0. See the module docstring and :func:`pace_parts`. No weights needed.
 
-    >>> x, y = torch.arange(64.0), torch.arange(32.0)[:, None]
-    >>> def view(dx):  # a smooth texture seen dx pixels further right, (3, 32, 64)
-    ...     return (0.5 + 0.2 * torch.sin((x + dx) / 3) * torch.cos(y / 4)).expand(3, -1, -1)
-    >>> pan = torch.stack([view(2.0 * t) for t in range(9)])  # 2 px per frame
+    >>> x, y = torch.arange(96.0), torch.arange(48.0)[:, None]
+    >>> def view(dx):  # a smooth texture seen dx pixels further right, (3, 48, 96)
+    ...     return (0.5 + 0.2 * torch.sin((x + dx) / 4) * torch.cos(y / 5)).expand(3, -1, -1)
+    >>> pan = torch.stack([view(1.5 * t) for t in range(9)])  # 1.5 px per frame
     >>> round(float(pace_stability(pan)), 2)
-    1.0
+    0.99
     >>> held = pan[[0, 0, 0, 0, 8, 8, 8, 8, 8]]  # a freeze, one jump, a freeze
-    >>> float(pace_stability(held)) < 0.2
+    >>> float(pace_stability(held)) < 0.5
     True
     """
     check_video(video, min_frames=2)

@@ -28,13 +28,15 @@ VQAScorer = Callable[[torch.Tensor, str], float]
 
 
 def adjacent_cosine(embeds: torch.Tensor) -> torch.Tensor:
-    """Cosine similarity (T-1,) of consecutive rows of (T, D) embeddings."""
-    return F.cosine_similarity(embeds[:-1], embeds[1:], dim=-1)
+    """Cosine similarity (T-1,) of consecutive rows of (T, D) embeddings, in [-1, 1] (float
+    rounding can otherwise give 1 + 1e-7 for identical frames)."""
+    return F.cosine_similarity(embeds[:-1], embeds[1:], dim=-1).clamp(-1.0, 1.0)
 
 
 def text_cosine(embeds: torch.Tensor, text: torch.Tensor) -> torch.Tensor:
-    """Cosine similarity (T,) of each row of (T, D) frame embeddings with a (D,) text."""
-    return F.cosine_similarity(embeds, text[None], dim=-1)
+    """Cosine similarity (T,) of each row of (T, D) frame embeddings with a (D,) text, in
+    [-1, 1]."""
+    return F.cosine_similarity(embeds, text[None], dim=-1).clamp(-1.0, 1.0)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,9 @@
-"""A run directory: its files, its lock, and the rule for resuming it.
-
-Layout: ``run.json`` (config and provenance), ``results.jsonl`` (one row per case),
-``timings.jsonl`` (seconds per case, kept apart so that results are reproducible byte for
-byte), ``videos/<case_id>.mp4``, and ``.lock`` while a process writes the run.
-"""
+"""Writing a run directory: its lock, and the rule for resuming it (the layout and the
+file formats are in :mod:`tgibench.rundir`)."""
 
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,11 +12,7 @@ from typing import Any
 
 from tgibench.eval.config import EvalConfig
 from tgibench.fileio import write_json_atomic
-
-RUN_FILE = "run.json"
-TIMINGS_FILE = "timings.jsonl"
-VIDEOS_DIR = "videos"
-RUN_METRICS_FILE = "run_metrics.json"
+from tgibench.rundir import RUN_FILE, metric_version_changes, read_run
 
 
 class RunError(RuntimeError):
@@ -53,11 +44,6 @@ def locked(run_dir: Path, rank: int = 0) -> Iterator[None]:
         os.close(fd)
 
 
-def read_run(run_dir: Path) -> dict[str, Any] | None:
-    path = run_dir / RUN_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
 def start_or_resume(run_dir: Path, config: EvalConfig, record: dict[str, Any]) -> bool:
     """Write run.json for a new run, or check that ``config`` may resume the existing one.
 
@@ -72,6 +58,7 @@ def start_or_resume(run_dir: Path, config: EvalConfig, record: dict[str, Any]) -
     old_data = previous.get("benchmark", {}).get("fingerprint")
     if old_data != record["benchmark"]["fingerprint"]:
         differences.append("benchmark data: the files or cases changed since the run started")
+    differences += metric_version_changes(previous.get("metrics", {}), record["metrics"])
     if differences:
         raise RunError(
             f"cannot resume {run_dir}: "
