@@ -15,7 +15,10 @@ severity, and the failure types, which must never beat the true video.
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -37,6 +40,80 @@ FOOTAGE: dict[str, tuple[str, int, float]] = {
     "bikes_pedestrian": ("bikes.mp4", 189, 0.5),
     "bigbuckbunny_wakes": ("bigbuckbunny.mp4", 0, 0.5),
     "carphone_talking": ("carphone_pristine.mp4", 0, 0.15),
+}
+#: Clips that were never used to design or tune pace v2 ("--clips extra"): camera paths
+#: over the mini-bench's photographs on other paths and lighting, and other footage windows.
+EXTRA_PATHS: dict[str, tuple[str, Callable[[int, Path | None], np.ndarray]]] = {
+    "astronaut_tilt_down": (
+        "linear motion",
+        mini._synthetic("astronaut", lambda u: mini.View(260, mini._lerp(150, 360, u), 1.25)),
+    ),
+    "coffee_zoom_out": (
+        "linear motion",
+        mini._synthetic("coffee", lambda u: mini.View(300, 200, mini._constant_zoom(0.8, 1.6, u))),
+    ),
+    "rocket_decelerating_pan": (
+        "dynamic motion",
+        mini._synthetic(
+            "rocket", lambda u: mini.View(mini._lerp(180, 460, 1 - (1 - u) ** 2.5), 220, 1.2)
+        ),
+    ),
+    "immuno_orbit": (
+        "dynamic motion",
+        mini._synthetic(
+            "immunohistochemistry",
+            lambda u: mini.View(
+                256 + 120 * math.cos(1.5 * math.pi * u),
+                256 + 120 * math.sin(1.5 * math.pi * u),
+                1.1,
+                15 * u,
+            ),
+        ),
+    ),
+    "chelsea_wheel_pass": (
+        "occlusion",
+        mini._synthetic(
+            "chelsea",
+            lambda u: mini.View(mini._lerp(220, 235, u), 150, 1.3),
+            sprite=lambda: mini.Sprite(
+                mini._keyed("colorwheel", 80, background=0.0),
+                lambda u: (mini._lerp(300, -90, u), mini._lerp(60, 30, u)),
+            ),
+        ),
+    ),
+    "hubble_astronaut_pass": (
+        "occlusion",
+        mini._synthetic(
+            "hubble_deep_field",
+            lambda u: mini.View(500, mini._lerp(400, 430, u), 1.2),
+            sprite=lambda: mini.Sprite(
+                mini._cutout("astronaut", (130, 20, 360, 250), (96, 96)),
+                lambda u: (mini._lerp(-100, 290, u), 40),
+            ),
+        ),
+    ),
+    "rocket_cool_light": (
+        "near-static",
+        mini._synthetic(
+            "rocket",
+            lambda u: mini.View(mini._lerp(320, 322, u), 230, 1.3),
+            light=lambda u: (1 - 0.2 * u, 1 - 0.1 * u, 1 + 0.1 * u),
+        ),
+    ),
+    "astronaut_still_drift": (
+        "near-static",
+        mini._synthetic(
+            "astronaut",
+            lambda u: mini.View(mini._lerp(250, 253, u), mini._lerp(220, 219, u), 1.2),
+            light=lambda u: (1 + 0.1 * u,) * 3,
+        ),
+    ),
+}
+EXTRA_FOOTAGE: dict[str, tuple[str, str, int, float]] = {
+    "bikes_early": ("linear motion", "bikes.mp4", 0, 0.5),
+    "bikes_late": ("occlusion", "bikes.mp4", 31, 0.5),
+    "bigbuckbunny_late": ("dynamic motion", "bigbuckbunny.mp4", 40, 0.5),
+    "carphone_late": ("near-static", "carphone_pristine.mp4", 50, 0.15),
 }
 #: Re-timing families (each with levels 1..3 of severity) and failure types.
 FAMILIES = ("ease", "stutter", "stall", "late_start", "early_finish", "backforth")
@@ -88,9 +165,12 @@ def _window(clip: str, start: int, length: int) -> tuple[int, int] | None:
     return None
 
 
-def clip_names(length: int) -> list[str]:
-    """The mini-bench folders that make a study clip of ``length`` frames (footage windows
-    must fit in one shot)."""
+def clip_names(length: int, extra: bool = False) -> list[str]:
+    """The study clips of ``length`` frames: the mini-bench folders (``extra``: the clips
+    never used to design the metric). Footage windows must fit in one shot."""
+    if extra:
+        footage = [k for k, (_, n, s, _) in EXTRA_FOOTAGE.items() if _window(n, s, length)]
+        return list(EXTRA_PATHS) + footage
     return [
         f.folder
         for f in mini.FOLDERS
@@ -99,11 +179,21 @@ def clip_names(length: int) -> list[str]:
 
 
 def load_clip(name: str, length: int, scale: float = 1.0) -> Clip:
-    """The study clip of mini-bench folder ``name`` at ``length`` frames, its frames
-    resized by ``scale`` (area, even sizes)."""
-    folder = next(f for f in mini.FOLDERS if f.folder == name)
-    if name in FOOTAGE:
-        footage, start, top = FOOTAGE[name]
+    """The study clip ``name`` at ``length`` frames (a mini-bench folder or an extra clip),
+    its frames resized by ``scale`` (area, even sizes)."""
+    if name in EXTRA_PATHS or name in EXTRA_FOOTAGE:
+        if name in EXTRA_PATHS:
+            challenge, render = EXTRA_PATHS[name]
+            footage = None
+        else:
+            challenge, footage, start, top = EXTRA_FOOTAGE[name]
+    else:
+        folder = next(f for f in mini.FOLDERS if f.folder == name)
+        challenge, render = folder.challenge, folder.render
+        footage = FOOTAGE[name][0] if name in FOOTAGE else None
+        if footage:
+            _, start, top = FOOTAGE[name]
+    if footage:
         window = _window(footage, start, length)
         if window is None:
             raise ValueError(f"{name}: no shot of {footage} holds {length} frames")
@@ -111,12 +201,12 @@ def load_clip(name: str, length: int, scale: float = 1.0) -> Clip:
         frames = mini._fit(mini._footage(None, footage, first, stride * (length - 1) + 1), top=top)
     else:
         stride = PATH_DENSITY
-        frames = folder.render(stride * (length - 1) + 1, None)
+        frames = render(stride * (length - 1) + 1, None)
     if scale != 1.0:
         h, w = frames.shape[1:3]
         size = (round(w * scale / 2) * 2, round(h * scale / 2) * 2)
         frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
-    return Clip(name, folder.challenge, _jpeg(frames), stride)
+    return Clip(name, challenge, _jpeg(frames), stride)
 
 
 def retimings(length: int) -> list[tuple[str, int, str, np.ndarray]]:

@@ -1,7 +1,7 @@
 """The pace study: does pace stability rank known pacings, and can degenerate videos win it?
 
     python benchmarks/pace_study.py [--lengths 25,33,65,81] [--half] [--baselines]
-        [--max-clips N] [--workers 2] [--json out.json]
+        [--clips mini|extra] [--max-clips N] [--workers 2] [--cache DIR] [--json out.json]
 
 For every clip of ``benchmarks/pace_clips.py`` (the mini-bench's camera paths rendered
 densely, and real footage) at each length, the true video, its re-timed copies (six
@@ -222,11 +222,12 @@ def run(
     max_clips: int | None,
     workers: int,
     cache: Path | None = None,
+    extra: bool = False,
 ) -> tuple[list[Scored], list[Scored]]:
     """Score every clip at every length (and at half resolution with ``half``)."""
     jobs = []
     for length in lengths:
-        for name in clip_names(length)[:max_clips]:
+        for name in clip_names(length, extra)[:max_clips]:
             jobs.append((name, length, 1.0, baselines, cache))
             if half:
                 jobs.append((name, length, 0.5, False, cache))
@@ -253,6 +254,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--json", default=None, help="write every copy's scores here")
     parser.add_argument("--cache", type=Path, default=None, help="keep motion stats here")
+    parser.add_argument(
+        "--clips",
+        choices=("mini", "extra"),
+        default="mini",
+        help="the mini-bench's clips, or clips never used to design the metric",
+    )
     args = parser.parse_args()
     lengths = [int(n) for n in args.lengths.split(",")]
     full, halved = run(lengths, args.half, args.baselines, args.max_clips, args.workers, args.cache)

@@ -309,15 +309,25 @@ def models(include: Include = None) -> None:
 
 
 @app.command("metrics")
-def list_metrics(include: Include = None) -> None:
+def list_metrics(
+    include: Include = None,
+    markdown: Annotated[
+        bool, typer.Option(help="Print the table of docs/metrics.md (generated from here).")
+    ] = False,
+) -> None:
     """List the metrics: pillar, direction, inputs and weights (found locally or missing)."""
     _include(include)
     from tgibench.features.backbones import BACKBONES, Backbones
     from tgibench.metrics import select_metrics
     from tgibench.weights import WEIGHTS_DOCS, docs_link, hub_offline
 
-    backbones = Backbones()
     metrics = select_metrics(["all"])
+    if markdown:
+        from tgibench.metrics.table import markdown_table
+
+        typer.echo(markdown_table(metrics), nl=False)
+        return
+    backbones = Backbones()
     found: dict[str, str | None] = {}
     details: dict[str, str] = {}
     for name in dict.fromkeys(b for metric in metrics for b in metric.backbones):
