@@ -256,7 +256,8 @@ def test_hf_cache_snapshots_load_offline_by_hub_id(tmp_path):
 
     from open_clip.tokenizer import SimpleTokenizer
 
-    from tgibench.features.clip import CLIPNet, FramePreprocess
+    from tgibench.features.clip import CLIPNet
+    from tgibench.features.preprocess import FramePreprocess
 
     reference = CLIPNet(
         tiny_clip,

@@ -31,8 +31,9 @@ import torch.nn.functional as F
 
 from tgibench.features.backbones import register_backbone
 from tgibench.features.checkpoint import hf_cached_file
-from tgibench.features.clip import FramePreprocess, note_truncated
+from tgibench.features.clip import note_truncated
 from tgibench.features.frozen import FrozenNetwork
+from tgibench.features.preprocess import FramePreprocess
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.weights import (
     WeightsLocation,
