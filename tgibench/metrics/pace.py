@@ -20,7 +20,7 @@ from tgibench.metrics.functional.pace import (
     pace_parts,
     pace_stability,
 )
-from tgibench.metrics.registry import register_metric
+from tgibench.metrics.registry import register_metric, register_parts
 
 _FEATURES = ("motion", "target_motion")
 _REFERENCE = "docs/metrics.md#pace-stability (validated by benchmarks/pace_study.py)"
@@ -46,27 +46,22 @@ def _pace_stability(store: FeatureStore) -> float:
     return _parts(store).score
 
 
-def _register_part(part: str, summary: str) -> None:
-    def compute(store: FeatureStore) -> float:
-        return float(getattr(_parts(store), part))
-
-    compute.__doc__ = summary
-    register_metric(
-        f"pace_{part}",
-        pillar="pace",
-        higher_is_better=False,
-        value_range=(0.0, 1.0),
-        features=_FEATURES,
-        default=False,
-        version=2,
-        reference=_REFERENCE,
-    )(compute)
-
-
-_register_part("irregularity", "pace_stability part: steps unlike their neighbours (stall, jump).")
-_register_part("drift", "pace_stability part: progress curve away from the reference's.")
-_register_part("fade", "pace_stability part: share of the transition made by fading.")
-_register_part("backtrack", "pace_stability part: motion going back (twice its share).")
+register_parts(
+    "pace",
+    {
+        "irregularity": "pace_stability part: steps unlike their neighbours (stall, jump).",
+        "drift": "pace_stability part: progress curve away from the reference's.",
+        "fade": "pace_stability part: share of the transition made by fading.",
+        "backtrack": "pace_stability part: motion going back (twice its share).",
+    },
+    _parts,
+    pillar="pace",
+    higher_is_better=False,
+    value_range=(0.0, 1.0),
+    features=_FEATURES,
+    version=2,
+    reference=_REFERENCE,
+)
 
 
 @register_metric(

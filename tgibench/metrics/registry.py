@@ -135,6 +135,28 @@ def register_metric(
     return decorate
 
 
+def register_parts(
+    prefix: str,
+    parts: dict[str, str],
+    compute_parts: Callable[[FeatureStore], Any],
+    **declaration: Any,
+) -> None:
+    """Register each part of a composite metric as an opt-in metric ``<prefix>_<part>``.
+
+    ``parts`` maps attribute names of ``compute_parts(store)`` to their one-line summaries;
+    ``declaration`` holds the other ``register_metric`` arguments (pillar, direction, ...),
+    shared by every part.
+    """
+    for part, summary in parts.items():
+
+        def compute(store: FeatureStore, part: str = part) -> float:
+            return float(getattr(compute_parts(store), part))
+
+        compute.__doc__ = summary
+        compute.__module__ = compute_parts.__module__
+        register_metric(f"{prefix}_{part}", default=False, **declaration)(compute)
+
+
 class DefinedMetric:
     """Mixin for the ``torchmetrics.Metric`` classes: a class declared with
     ``class PSNR(MeanOverVideos, metric="psnr")`` takes its direction, range and version

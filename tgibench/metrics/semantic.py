@@ -38,7 +38,7 @@ from tgibench.metrics.functional.semantic import (
     vqa_score,
     xclip_score,
 )
-from tgibench.metrics.registry import register_metric
+from tgibench.metrics.registry import register_metric, register_parts
 from tgibench.registry import Registry
 from tgibench.video import to_float
 from tgibench.weights import WeightsUnavailableError
@@ -99,25 +99,20 @@ def _desc_trajectory(store: FeatureStore) -> float:
     return _trajectory(store).score
 
 
-def _register_trajectory_part(part: str, summary: str) -> None:
-    def compute(store: FeatureStore) -> float:
-        return float(getattr(_trajectory(store), part))
-
-    compute.__doc__ = summary
-    register_metric(
-        f"desc_{part}",
-        pillar="semantic",
-        higher_is_better=True,
-        value_range=(0.0, 1.0),
-        needs=("descriptions",),
-        features=("clip",),
-        default=False,
-    )(compute)
-
-
-_register_trajectory_part("monotonicity", "desc_trajectory part: frame pairs in the right order.")
-_register_trajectory_part("endpoints", "desc_trajectory part: starts near first, ends near last.")
-_register_trajectory_part("smoothness", "desc_trajectory part: no single step carries the change.")
+register_parts(
+    "desc",
+    {
+        "monotonicity": "desc_trajectory part: frame pairs in the right order.",
+        "endpoints": "desc_trajectory part: starts near first, ends near last.",
+        "smoothness": "desc_trajectory part: no single step carries the change.",
+    },
+    _trajectory,
+    pillar="semantic",
+    higher_is_better=True,
+    value_range=(0.0, 1.0),
+    needs=("descriptions",),
+    features=("clip",),
+)
 
 
 @register_metric(
