@@ -125,7 +125,9 @@ def evaluate(
 def score(
     videos: Annotated[
         Path,
-        typer.Option("--videos", help="Folder of <case_id>.mp4 files or <case_id>/ frame folders."),
+        typer.Option(
+            "--videos", help="Folder of videos or frame folders, laid out as --pattern says."
+        ),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Run directory (an existing run is resumed).")
@@ -136,20 +138,52 @@ def score(
     lengths: Lengths = None,
     challenges: Challenges = None,
     metrics: Metrics = None,
+    pattern: Annotated[
+        str | None,
+        typer.Option(
+            help="Where a case's video is, e.g. '{num_frames}/{folder}.mp4' or "
+            "'mymodel_{folder}_{num_frames}' (fields case_id, folder, num_frames; no suffix: "
+            "any video suffix or a frame folder). Default: the common layout that fits most cases."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Stop before scoring if a case has no video or a video no case.")
+    ] = False,
     device: str = "cpu",
     fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Score videos made elsewhere (the `folder` model), matched to cases by case id."""
+    """Score videos made elsewhere (the `folder` model), found by a layout pattern."""
+    from tgibench.data import BenchmarkError, load_benchmark
     from tgibench.eval.config import EvalConfig
+    from tgibench.models.video_layout import DEFAULT_PATTERN, LayoutMismatchError, resolve
     from tgibench.spec import format_spec
 
+    chosen_lengths = tuple(int(n) for n in _split(lengths) or []) or None
+    chosen_challenges = tuple(_split(challenges) or []) or None
+    if not videos.is_dir():
+        raise _fail(f"--videos {videos} is not a directory")
+    try:
+        full = load_benchmark(bench)
+        selected = full.filter(lengths=chosen_lengths, challenges=chosen_challenges)
+        chosen = {case.case_id for case in selected}
+        layout = resolve(
+            videos, list(selected), pattern, [c for c in full if c.case_id not in chosen]
+        )
+    except (BenchmarkError, LayoutMismatchError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(layout.summary())
+    if strict and not layout.complete:
+        raise _fail("--strict: the videos and the cases do not match one to one (see above)", 1)
+    options = {"path": str(videos.resolve())}
+    if layout.pattern != DEFAULT_PATTERN:
+        options["pattern"] = layout.pattern
     config = EvalConfig(
-        model=format_spec("folder", {"path": str(videos.resolve())}),
+        model=format_spec("folder", options),
         bench=bench,
         out=out,
-        lengths=tuple(int(n) for n in _split(lengths) or []) or None,
-        challenges=tuple(_split(challenges) or []) or None,
+        lengths=chosen_lengths,
+        challenges=chosen_challenges,
         metrics=tuple(_split(metrics) or []) or None,
         device=device,
         save_videos=False,
