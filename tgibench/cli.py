@@ -204,13 +204,17 @@ def leaderboard(
         typer.Option(
             "--format",
             "-f",
-            help="md, csv, latex or html (a full report); default: from --out's suffix, else md.",
+            help="md, csv, latex or html (a full report); default: from --out's suffix, else "
+            "a compact table on stdout.",
         ),
     ] = None,
     out: Annotated[
         list[Path] | None,
         typer.Option("--out", "-o", help="File(s) to write (repeatable); default: stdout."),
     ] = None,
+    full: Annotated[
+        bool, typer.Option(help="stdout: every table in markdown, not the compact one.")
+    ] = False,
     reported: Annotated[
         bool,
         typer.Option(help="Add the paper's numbers (leaderboard/reported.csv) as separate tables."),
@@ -220,7 +224,10 @@ def leaderboard(
     ] = False,
     cases: Annotated[
         list[str] | None,
-        typer.Option(help="html: case ids shown with pace curves and frame strips."),
+        typer.Option(
+            help="html: case ids shown in the case browser and with pace curves "
+            "(default: every case the size budget allows)."
+        ),
     ] = None,
     bench: Annotated[
         str | None,
@@ -233,10 +240,12 @@ def leaderboard(
         leaderboard_csv,
         leaderboard_latex,
         leaderboard_markdown,
+        leaderboard_terminal,
         load_reported,
         load_runs,
     )
 
+    compact = not (out or format or full or reported)
     targets: list[tuple[Path | None, str]] = (
         [(path, format or LEADERBOARD_FORMATS.get(path.suffix, "md")) for path in out]
         if out
@@ -249,6 +258,9 @@ def leaderboard(
         paper = load_reported() if reported else None
     except ValueError as exc:  # LeaderboardError, or a malformed reported.csv
         raise _fail(str(exc)) from None
+    if compact:
+        sys.stdout.write(leaderboard_terminal(loaded, color=sys.stdout.isatty()))
+        return
     writers = {"md": leaderboard_markdown, "csv": leaderboard_csv, "latex": leaderboard_latex}
     for path, chosen in targets:
         if chosen == "html":
@@ -261,7 +273,14 @@ def leaderboard(
             sys.stdout.write(text)
         else:
             write_text_atomic(path, text)
-            typer.echo(f"wrote {path}")
+            typer.echo(f"wrote {path} ({_size(len(text.encode('utf-8')))})")
+
+
+def _size(count: int) -> str:
+    """A byte count for people: 812 B, 35.2 kB, 4.71 MB."""
+    if count < 1000:
+        return f"{count} B"
+    return f"{count / 1e3:.1f} kB" if count < 1e6 else f"{count / 1e6:.2f} MB"
 
 
 @app.command()

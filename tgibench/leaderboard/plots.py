@@ -17,7 +17,14 @@ import torch
 
 from tgibench.features.motion import cached_motion_stats
 from tgibench.leaderboard.runs import Runs
-from tgibench.leaderboard.tables import aggregate, arrow, pillar_ranks
+from tgibench.leaderboard.tables import (
+    aggregate,
+    arrow,
+    measured_metrics,
+    model_label,
+    pillar_ranks,
+    smoke_tests,
+)
 from tgibench.metrics.functional.pace import progress
 from tgibench.video import to_float
 
@@ -50,20 +57,11 @@ def figure_data_uri(figure: Figure, image_format: str = "png", dpi: int = 100) -
     return f"data:image/{image_format};base64,{encoded}"
 
 
-def measured_metrics(runs: Runs, pillar: str) -> list[str]:
-    """The metrics of ``pillar`` that have a value (for a case, or for a run)."""
-    run_level = set(runs.run_values["metric"])
-    return [
-        name
-        for name, info in runs.metrics.items()
-        if info["pillar"] == pillar and (runs.cases[name].notna().any() or name in run_level)
-    ]
-
-
 def challenge_bars(runs: Runs, pillar: str) -> Figure:
     """One panel per measured metric of ``pillar`` (three per row): the mean per challenge
     (x), one bar per model."""
     names = measured_metrics(runs, pillar)
+    smoke = smoke_tests(runs)
     table = aggregate(runs, "challenge")
     challenges = list(dict.fromkeys(table.index.get_level_values(0)))
     models = list(dict.fromkeys(table.index.get_level_values(1)))
@@ -76,7 +74,8 @@ def challenge_bars(runs: Runs, pillar: str) -> Figure:
     for ax, name in zip(axes, names, strict=False):
         for k, model in enumerate(models):
             values = [table[name].get((challenge, model), np.nan) for challenge in challenges]
-            ax.bar(x + (k - (len(models) - 1) / 2) * width, values, width, label=model)
+            label = model_label(model, smoke)
+            ax.bar(x + (k - (len(models) - 1) / 2) * width, values, width, label=label)
         ax.set_xticks(x, challenges, rotation=20, ha="right", fontsize=8)
         ax.set_title(f"{name} {arrow(runs.metrics[name]['higher_is_better'])}", fontsize=10)
     for ax in axes[len(names) :]:
@@ -87,18 +86,20 @@ def challenge_bars(runs: Runs, pillar: str) -> Figure:
 
 
 def pillar_scores(runs: Runs) -> dict[str, dict[str, float]]:
-    """Model → pillar → score in [0, 1] from the mean ranks: 1 = first, 0 = last."""
+    """Model → pillar → score in [0, 1] from the mean ranks: 1 = first, 0 = last (smoke
+    tests are not ranked and have no score)."""
     ranks = pillar_ranks(runs)
-    worst = max(len(ranks) - 1, 1)
-    return {
+    worst = max(len(ranks) - len(smoke_tests(runs) & set(ranks.index)) - 1, 1)
+    scores = {
         str(model): {p: float(1 - (r - 1) / worst) for p, r in row.items() if not np.isnan(r)}
         for model, row in ranks.iterrows()
     }
+    return {model: score for model, score in scores.items() if score}
 
 
 def pillar_radar(runs: Runs) -> Figure:
-    """A radar of the pillar scores (:func:`pillar_scores`) of each model, over the pillars
-    that have a measured metric."""
+    """A radar of the pillar scores (:func:`pillar_scores`) of each ranked model, over
+    the pillars that have a measured metric."""
     scores = pillar_scores(runs)
     pillars = [p for p in pillar_ranks(runs) if any(p in score for score in scores.values())]
     angles = np.linspace(0, 2 * np.pi, len(pillars), endpoint=False).tolist()
@@ -111,7 +112,8 @@ def pillar_radar(runs: Runs) -> Figure:
     ax.set_xticks(angles, pillars)
     ax.set_ylim(0, 1)
     ax.set_yticks([0.5, 1.0], ["", "best"], fontsize=7)
-    ax.legend(loc="lower right", bbox_to_anchor=(1.25, -0.1), fontsize=7)
+    if scores:
+        ax.legend(loc="lower right", bbox_to_anchor=(1.25, -0.1), fontsize=7)
     ax.set_title("Pillar ranks (outer = better)", fontsize=10)
     return figure
 
