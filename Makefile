@@ -46,7 +46,7 @@ demo: $(STAMP)
 		echo "evaluating $$model on the mini-bench…"; \
 		HF_HUB_OFFLINE=$(DEMO_HUB_OFFLINE) $(BIN)/tgibench evaluate --model $$model --bench mini --out $(DEMO_DIR)/$$model || exit $$?; \
 	done
-	@echo "leaderboard of $(DEMO_MODELS) (all tables: tgibench leaderboard $(DEMO_DIR)/* --full):"
+	@echo "leaderboard of $(DEMO_MODELS) on the mini-bench:"
 	@$(BIN)/tgibench leaderboard $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS))
 
 test: $(STAMP)

@@ -310,7 +310,7 @@ def _demo_like_runs(tmp_path, models=("hold", "crossfade", "flow")):
 
     metrics = {m.name: m.info() for m in select_metrics(None)}
     gone = {"clipsim_frames", "clip_score", "desc_trajectory", "xclip_score", "fid", "fvd"}
-    scale = {"psnr": 20.0, "flicker": 0.001, "lpips_frames": 0.01, "warping_error": 0.003}
+    scale = {"psnr": 20.0, "flicker": 0.0005, "lpips_frames": 0.01, "warping_error": 0.003}
     rng = np.random.default_rng(0)
     runs = []
     for model in models:

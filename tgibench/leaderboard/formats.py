@@ -25,6 +25,7 @@ from tgibench.leaderboard.tables import (
     Table,
     aggregate,
     arrow,
+    best_of,
     leaderboard_tables,
     measured_metrics,
     pillar_ranks,
@@ -233,14 +234,12 @@ def _numbers(values: list[float], best: list[bool], mark: str, name: str) -> _Co
     return _Column(_header(name, mark, width), cells, best)
 
 
-def _best_flags(values: list[float], higher_is_better: bool, ranked: list[bool]) -> list[bool]:
-    """Which values are the best among the ranked (non smoke-test) models (none if fewer
-    than two have a value)."""
-    candidates = [v for v, r in zip(values, ranked, strict=True) if r and not math.isnan(v)]
-    if len(candidates) < 2:
-        return [False] * len(values)
-    best = max(candidates) if higher_is_better else min(candidates)
-    return [r and v == best for v, r in zip(values, ranked, strict=True)]
+def _best_flags(
+    values: list[float], higher_is_better: bool, models: list[str], smoke: set[str]
+) -> list[bool]:
+    """Which of the models' values are best (:func:`~tgibench.leaderboard.tables.best_of`)."""
+    best = best_of(pd.Series(values, index=models), higher_is_better, smoke)
+    return [model in best for model in models]
 
 
 _GAP, _GROUP_GAP = "  ", "   "
@@ -290,7 +289,6 @@ def leaderboard_terminal(runs: Runs, width: int = TERMINAL_WIDTH, color: bool = 
     ranks = pillar_ranks(runs)
     smoke = smoke_tests(runs)
     models = [str(m) for m in table.index]
-    ranked = [m not in smoke for m in models]
     labels = [f"{m} (smoke test)" if m in smoke else m for m in models]
     fixed = [
         _Column(["model"], labels, [False] * len(models), left=True),
@@ -306,14 +304,14 @@ def leaderboard_terminal(runs: Runs, width: int = TERMINAL_WIDTH, color: bool = 
         columns = [
             _Column(
                 ["rank↓"],
-                [MISSING if math.isnan(v) else f"{v:.1f}" for v in rank],
-                _best_flags(rank, False, ranked),
+                [MISSING if math.isnan(v) else f"{v:.2f}" for v in rank],
+                _best_flags(rank, False, models, smoke),
             )
         ]
         for name in measured_metrics(runs, pillar):
             values = [float(v) for v in table[name]]
             higher = runs.metrics[name]["higher_is_better"]
-            flags = _best_flags(values, higher, ranked)
+            flags = _best_flags(values, higher, models, smoke)
             columns.append(_numbers(values, flags, arrow(higher), name))
         groups.append((pillar, columns))
     lines: list[str] = []

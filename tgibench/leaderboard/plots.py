@@ -1,19 +1,23 @@
-"""Matplotlib figures of a leaderboard: per-challenge bars, pillar radar, pace curves, strips.
+"""Pictures of a leaderboard: per-challenge bars, pillar radar, pace curves, animations.
 
-Every function returns a :class:`matplotlib.figure.Figure` (the Agg backend, no display);
-:func:`figure_data_uri` turns one into an embeddable PNG. Bars and the radar read the
-aggregated tables; pace curves and frame strips read videos (a run's ``videos/`` and the
-ground truth), never a model. Needs the ``report`` extra (``pip install tgibench[report]``).
+The figure functions return a :class:`matplotlib.figure.Figure` (the Agg backend, no
+display); :func:`figure_data_uri` turns one into an embeddable PNG. Bars and the radar read
+the aggregated tables; pace curves read videos (a run's ``videos/`` and the ground truth),
+never a model. :func:`animated_webp` and :func:`still_webp` make the case browser's
+downsized animations and keyframes (Pillow). Needs the ``report`` extra
+(``pip install tgibench[report]``).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from PIL import Image
 
 from tgibench.features.motion import cached_motion_stats
 from tgibench.leaderboard.runs import Runs
@@ -26,13 +30,19 @@ from tgibench.leaderboard.tables import (
     smoke_tests,
 )
 from tgibench.metrics.functional.pace import progress
-from tgibench.video import to_float
+from tgibench.video import to_uint8
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-#: Frames shown per video in a strip: the first, evenly spaced middle ones, the last.
-STRIP_FRAMES = 5
+#: Height in pixels of the report's animations and keyframe stills (width keeps the aspect).
+ANIMATION_HEIGHT = 80
+#: At most this many frames per animation: a longer video shows every k-th frame (and the last).
+ANIMATION_FRAMES = 41
+#: Milliseconds each animation frame is shown; the last frame stays longer, so the loop shows.
+FRAME_MS, LAST_FRAME_MS = 100, 700
+#: WebP quality (0-100) of animations and stills.
+WEBP_QUALITY = 50
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -148,26 +158,51 @@ def pace_curves(case_id: str, curves: dict[str, np.ndarray]) -> Figure:
     return figure
 
 
-def strip_indices(num_frames: int, count: int = STRIP_FRAMES) -> list[int]:
-    """Indices of the first frame, ``count - 2`` evenly spaced middle ones and the last."""
-    return sorted({round(i) for i in np.linspace(0, num_frames - 1, min(count, num_frames))})
+def animation_indices(num_frames: int, limit: int = ANIMATION_FRAMES) -> list[int]:
+    """Frames an animation shows: every k-th with the smallest k that keeps at most
+    ``limit`` frames (k = 1 up to ``limit`` frames), and always the last one."""
+    step = max(1, math.ceil((num_frames - 1) / max(limit - 1, 1)))
+    indices = list(range(0, num_frames, step))
+    return indices if indices[-1] == num_frames - 1 else [*indices, num_frames - 1]
 
 
-def frame_strip(case_id: str, videos: dict[str, torch.Tensor]) -> Figure:
-    """One row per video (label on the left), columns: the frames of :func:`strip_indices`."""
-    first = next(iter(videos.values()))
-    indices = strip_indices(first.shape[0])
-    height, width = first.shape[-2:]
-    scale = 1.6 / height
-    figure = _figure(width * scale * len(indices) + 1.2, height * scale * len(videos) + 0.5)
-    axes = figure.subplots(len(videos), len(indices), squeeze=False)
-    for row, (label, video) in zip(axes, videos.items(), strict=True):
-        for ax, index in zip(row, indices, strict=True):
-            ax.imshow(to_float(video[index]).permute(1, 2, 0).clamp(0, 1).numpy())
-            ax.set_xticks([])
-            ax.set_yticks([])
-        row[0].set_ylabel(label, fontsize=8)
-    for ax, index in zip(axes[0], indices, strict=True):
-        ax.set_title(f"frame {index}", fontsize=8)
-    figure.suptitle(case_id, fontsize=10)
-    return figure
+def _pictures(frames: torch.Tensor, height: int) -> list[Image.Image]:
+    """(T, 3, H, W) frames (uint8, or float in [0, 1]) as RGB images ``height`` pixels high
+    (never enlarged: smaller frames keep their size)."""
+    pixels = to_uint8(frames).permute(0, 2, 3, 1).numpy()
+    height = min(height, pixels.shape[1])
+    width = max(1, round(pixels.shape[2] * height / pixels.shape[1]))
+    return [
+        Image.fromarray(frame).resize((width, height), Image.Resampling.LANCZOS) for frame in pixels
+    ]
+
+
+def animated_webp(video: torch.Tensor, height: int = ANIMATION_HEIGHT) -> bytes:
+    """A looping animated WebP of a (T, 3, H, W) video, at most ``height`` pixels high, showing the
+    frames of :func:`animation_indices` for FRAME_MS each (the last for LAST_FRAME_MS)."""
+    indices = animation_indices(video.shape[0])
+    frames = _pictures(video[indices], height)
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        format="WEBP",
+        save_all=True,
+        append_images=frames[1:],
+        duration=[FRAME_MS] * (len(frames) - 1) + [LAST_FRAME_MS],
+        loop=0,
+        quality=WEBP_QUALITY,
+        method=4,
+    )
+    return buffer.getvalue()
+
+
+def still_webp(image: torch.Tensor, height: int = ANIMATION_HEIGHT) -> bytes:
+    """A (3, H, W) image as a WebP at most ``height`` pixels high."""
+    buffer = io.BytesIO()
+    _pictures(image[None], height)[0].save(buffer, format="WEBP", quality=WEBP_QUALITY, method=4)
+    return buffer.getvalue()
+
+
+def webp_data_uri(data: bytes) -> str:
+    """``data:image/webp;base64,...`` for embedding in a page."""
+    return "data:image/webp;base64," + base64.b64encode(data).decode("ascii")

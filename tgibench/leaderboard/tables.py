@@ -161,7 +161,7 @@ def format_value(value: float | None) -> str:
     return f"{value:.2f}" if abs(value) >= 10 else f"{value:.4f}"
 
 
-def _best(column: pd.Series, higher_is_better: bool, smoke: set[str]) -> set[Hashable]:
+def best_of(column: pd.Series, higher_is_better: bool, smoke: set[str]) -> set[Hashable]:
     """Index labels holding the best value of ``column`` among the models that are not
     smoke tests (none if fewer than two such values)."""
     values = column[[_model_of(key) not in smoke for key in column.index]].dropna()
@@ -231,7 +231,7 @@ def metric_table(runs: Runs, by: str, title: str, *, notes: bool = True) -> Tabl
     groups = table.groupby(level=0, sort=False).groups if by != "overall" else {None: table.index}
     for members in groups.values():
         best = {
-            m: _best(table.loc[members, m], runs.metrics[m]["higher_is_better"], smoke)
+            m: best_of(table.loc[members, m], runs.metrics[m]["higher_is_better"], smoke)
             for m in metrics
         }
         for key in members:
@@ -264,7 +264,7 @@ def rank_table(runs: Runs, by: str = "overall") -> Table:
     )
     groups = ranks.groupby(level=0, sort=False).groups if by != "overall" else {None: ranks.index}
     for members in groups.values():
-        best = {p: _best(ranks.loc[members, p], False, smoke) for p in measured}
+        best = {p: best_of(ranks.loc[members, p], False, smoke) for p in measured}
         for key in members:
             row = ranks.loc[key]
             out.rows.append(
@@ -299,7 +299,7 @@ def reported_tables(reported: pd.DataFrame) -> list[Table]:
             labels=["model"],
             columns=[f"{name} {arrow(bool(higher[(name, n)]))} ({n} fr.)" for name, n in columns],
         )
-        best = {c: _best(wide[c], bool(higher[c]), set()) for c in columns}
+        best = {c: best_of(wide[c], bool(higher[c]), set()) for c in columns}
         for model in dict.fromkeys(rows["model"]):
             out.rows.append(
                 Row(
