@@ -116,6 +116,10 @@ def test_model_prefix_and_frame_folders(tmp_path):
     found = resolve(root, cases)
     assert found.pattern == "mymodel_{folder}_{num_frames}" and found.complete
     assert found.matched["pan-25"] == root / "mymodel_pan_25.mp4"
+    # without a model prefix, a folder name ending another one's is no prefix
+    _touch(tmp_path / "plain", "coffee_pan-25.mp4")
+    found = resolve(tmp_path / "plain", cases)
+    assert found.pattern == "{case_id}" and found.missing == ["pan-25", "zoom-33"]
     # frame folders <folder>/<N>/00000.png, with an explicit pattern
     frames = tmp_path / "f"
     _touch(frames, "pan/25/00000.png", "pan/25/00001.png", "coffee_pan/25/00000.png")

@@ -349,8 +349,8 @@ def resolve(
     unselected: Iterable[CaseKey] = (),
 ) -> Resolution:
     """Map the videos under ``root`` to ``cases`` with ``pattern``, or with the layout of
-    :data:`LAYOUTS` (each also with the model prefix found in the file names) that matches
-    most cases.
+    :data:`LAYOUTS` that matches most cases (with the model prefix most file names carry,
+    when that matches more).
 
     ``unselected``: the benchmark's other cases; their videos are not counted as extra.
     Raises LayoutMismatchError when the pattern is malformed or gives one file to two
@@ -367,10 +367,13 @@ def resolve(
                 "add {num_frames} (or use {case_id})"
             )
         return _match(found, pattern, cases, others)
-    layouts = [p for layout in LAYOUTS for p in (layout, _prefixed(layout, found, cases)) if p]
-    results = [
-        _match(found, p, cases, others) for p in dict.fromkeys(layouts) if _distinguishes(p, cases)
-    ]
+    plain = [_match(found, p, cases, others) for p in LAYOUTS if _distinguishes(p, cases)]
+    prefixes = dict.fromkeys(_prefixed(layout, found, cases) for layout in LAYOUTS)
+    prefixed = [_match(found, p, cases, others) for p in prefixes if p and _distinguishes(p, cases)]
+    best = max((len(r.matched) for r in plain), default=0)
+    # a name prefix is taken only when it explains more cases than every plain layout: a
+    # folder name that ends another one's ("pan", "coffee_pan") is not a model prefix
+    results = prefixed if any(len(r.matched) > best for r in prefixed) else plain
     best = max((len(r.matched) for r in results), default=0)
     if best == 0:
         raise LayoutMismatchError(
@@ -387,5 +390,5 @@ def resolve(
         )
     chosen = top[0]
     chosen.detected = True
-    chosen.tried = {r.pattern: len(r.matched) for r in results if r.matched}
+    chosen.tried = {r.pattern: len(r.matched) for r in [*plain, *prefixed] if r.matched}
     return chosen
