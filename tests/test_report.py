@@ -170,6 +170,18 @@ def test_report_notes_missing_videos_and_ground_truth(real_runs, tmp_path):
     page = render_report(real_runs, cases=["car-turn-25"], bench=str(tmp_path / "gone"))
     assert "ground truth not shown" in page
     assert "car-turn-25: hold saved no video" in page
+    assert 'id="case-car-turn-25"' not in page  # nothing to show, and no error
+
+
+def test_case_browser_shows_runs_without_videos_as_such(real_runs, tmp_path):
+    hold, crossfade = real_runs.records
+    shutil.copytree(crossfade, tmp_path / "crossfade", ignore=shutil.ignore_patterns("videos"))
+    runs = load_runs([hold, tmp_path / "crossfade"])
+    page = render_report(runs, cases=["aerobatics-25", "not-run-25"])
+    assert 'id="case-aerobatics-25"' in page and 'id="case-not-run-25"' not in page
+    assert "<div>no video</div><figcaption>crossfade</figcaption>" in page
+    assert "crossfade: no saved video for 1 of the cases shown" in page
+    assert page.count('<img class="anim"') == 2  # ground truth and hold
 
 
 def console_messages(html_file: Path, screenshot: Path, profile: Path) -> list[str]:

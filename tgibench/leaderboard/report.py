@@ -33,6 +33,7 @@ from tgibench.leaderboard.tables import (
     leaderboard_tables,
     measured_metrics,
     model_label,
+    pillars,
     smoke_tests,
 )
 
@@ -151,19 +152,12 @@ def _img(uri: str, caption: str) -> str:
 
 
 def _plots(runs: Runs) -> list[str]:
-    from tgibench.leaderboard.plots import (
-        challenge_bars,
-        figure_data_uri,
-        measured_metrics,
-        pillar_radar,
-    )
+    from tgibench.leaderboard.plots import challenge_bars, figure_data_uri, pillar_radar
 
-    pillars = list(dict.fromkeys(info["pillar"] for info in runs.metrics.values()))
     parts = [_img(figure_data_uri(pillar_radar(runs)), "Mean rank per pillar, as a radar.")]
     parts += [
         _img(figure_data_uri(challenge_bars(runs, p)), f"{p}: mean per challenge and model.")
-        for p in pillars
-        if measured_metrics(runs, p)
+        for p in pillars(runs, measured=True)
     ]
     return parts
 
@@ -226,17 +220,18 @@ def _figure(uri: str, caption: str, kind: str) -> str:
     )
 
 
-def _case_article(runs: Runs, case_id: str, bench: Any, missing: dict[str, int]) -> str | None:
-    """One case of the browser: texts, keyframes, the ground truth and every model
-    animated, metric values; None if no video of it can be read."""
+def _case_article(runs: Runs, case_id: str, bench: Any) -> tuple[str, list[str]] | None:
+    """One case of the browser (texts, keyframes, the ground truth and every model
+    animated, metric values) and the labels of the runs without a video of it; None if
+    the runs did not score the case or no video of it can be read."""
     from tgibench.leaderboard.plots import animated_webp, still_webp, webp_data_uri
 
-    labels = _labels(runs)
-    quiet: list[str] = []
-    videos = _case_videos(runs, case_id, bench, quiet)
+    rows = runs.cases[runs.cases["case_id"] == case_id]
+    videos = _case_videos(runs, case_id, bench, []) if len(rows) else {}
     if not videos:
         return None
-    row = runs.cases[runs.cases["case_id"] == case_id].iloc[0]
+    labels = _labels(runs)
+    row = rows.iloc[0]
     case = _bench_case(bench, case_id)
     head = (
         f"<h4>{html.escape(case_id)} <small>{html.escape(str(row['challenge']))}, "
@@ -255,20 +250,20 @@ def _case_article(runs: Runs, case_id: str, bench: Any, missing: dict[str, int])
         figures.append(_figure(webp_data_uri(still_webp(truth[0])), "first keyframe", "key"))
     for label, video in videos.items():
         figures.append(_figure(webp_data_uri(animated_webp(video)), label, "anim"))
-    for label in labels.values():
-        if label not in videos:
-            missing[label] = missing.get(label, 0) + 1
-            figures.append(
-                f'<figure class="missing"><div>no video</div><figcaption>'
-                f"{html.escape(label)}</figcaption></figure>"
-            )
+    missing = [label for label in labels.values() if label not in videos]
+    figures += [
+        f'<figure class="missing"><div>no video</div><figcaption>{html.escape(label)}'
+        "</figcaption></figure>"
+        for label in missing
+    ]
     if truth is not None:
         figures.append(_figure(webp_data_uri(still_webp(truth[-1])), "last keyframe", "key"))
-    return (
+    article = (
         f'<article class="case" id="case-{html.escape(case_id)}">{head}{"".join(texts)}'
         f'<div class="frames">{"".join(figures)}</div>{_case_metrics(runs, case_id, labels)}'
         "</article>"
     )
+    return article, missing
 
 
 def _bench_case(bench: Any, case_id: str) -> Any:
@@ -293,14 +288,17 @@ def _browser(
     missing: dict[str, int] = {}
     spent, left_out = 0, 0
     for index, case_id in enumerate(order):
-        article = _case_article(runs, case_id, bench, missing)
-        if article is None:
+        made = _case_article(runs, case_id, bench)
+        if made is None:
             continue
+        article, without_video = made
         if case_ids is None and spent + len(article) > budget:
             left_out = len(order) - index  # the order is the priority: stop at the first
             break
         spent += len(article)
         articles[case_id] = article
+        for label in without_video:
+            missing[label] = missing.get(label, 0) + 1
     info = runs.cases.drop_duplicates("case_id").set_index("case_id")
     shown = sorted(articles, key=lambda c: (str(info.loc[c, "challenge"]), c))
     challenges = list(dict.fromkeys(str(info.loc[c, "challenge"]) for c in shown))
