@@ -46,7 +46,7 @@ def read_video_or_frames(base: Path) -> torch.Tensor:
 
 @register_model("folder")
 class Folder(ModelBase):
-    """Videos generated elsewhere, found by ``pattern`` (tgibench.models.video_layout).
+    """Videos generated elsewhere, found by a layout pattern (tgibench.models.video_layout).
 
     The default ``{case_id}``: ``<path>/<case_id>.mp4`` or a frame folder ``<path>/<case_id>/``;
     e.g. ``pattern="{num_frames}/{folder}.mp4"`` for ``<path>/25/<folder>.mp4``.
