@@ -355,6 +355,7 @@ def test_terminal_table_wraps_whole_pillars_and_marks_smoke_tests(tmp_path):
     first_lines = [block.splitlines()[0].split()[:3] for block in blocks]
     assert first_lines == [["consistency"], ["pace", "reconstruction"], ["rank↓:", "mean", "rank"]]
     assert "tgi:preset=tiny (smoke test)" in text and "(smoke test): random weights" in text
+    assert all(block.splitlines()[-1].startswith("tgi:preset=tiny") for block in blocks[:2])
     bold = leaderboard_terminal(load_runs(runs), color=True)
     assert "\033[1m" in bold and "\033[1m" not in text
 
@@ -366,6 +367,7 @@ def test_column_decimals_give_three_significant_digits():
     assert column_decimals([0.59, float("nan")]) == 3
     assert column_decimals([20.36, 9.1]) == 1
     assert column_decimals([123.0]) == 0 and column_decimals([0.0, 0.0]) == 3
+    assert column_decimals([0.0008, 0.008], among=[True, False]) == 6  # a smoke test's 0.008
 
 
 def test_cli_prints_the_compact_table_unless_full(two_runs):

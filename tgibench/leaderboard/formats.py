@@ -185,10 +185,17 @@ SIGNIFICANT = 3
 _BOLD, _PLAIN = "\033[1m", "\033[0m"
 
 
-def column_decimals(values: list[float], significant: int = SIGNIFICANT) -> int:
+def column_decimals(
+    values: list[float], significant: int = SIGNIFICANT, among: list[bool] | None = None
+) -> int:
     """Decimals that give the largest magnitude of ``values`` ``significant`` digits
-    (0.0123 → 4, 0.59 → 3, 20.4 → 1, 123 → 0; 3 when every value is 0 or missing)."""
-    finite = [abs(v) for v in values if not math.isnan(v)]
+    (0.0123 → 4, 0.59 → 3, 20.4 → 1, 123 → 0; 3 when every value is 0 or missing).
+
+    ``among``: which values set the precision (e.g. not the smoke tests' far-off values),
+    when any of them has one; all by default.
+    """
+    chosen = [v for v, keep in zip(values, among or [], strict=False) if keep and not math.isnan(v)]
+    finite = [abs(v) for v in (chosen or values) if not math.isnan(v)]
     largest = max(finite, default=0.0)
     if largest == 0:
         return significant
@@ -227,8 +234,10 @@ def _header(name: str, mark: str, room: int) -> list[str]:
     return lines
 
 
-def _numbers(values: list[float], best: list[bool], mark: str, name: str) -> _Column:
-    decimals = column_decimals(values)
+def _numbers(
+    values: list[float], best: list[bool], mark: str, name: str, among: list[bool]
+) -> _Column:
+    decimals = column_decimals(values, among=among)
     cells = [MISSING if math.isnan(v) else f"{v:.{decimals}f}" for v in values]
     width = max(map(len, cells))
     return _Column(_header(name, mark, width), cells, best)
@@ -280,15 +289,18 @@ def _render_block(groups: list[tuple[str, list[_Column]]], color: bool) -> list[
 
 
 def leaderboard_terminal(runs: Runs, width: int = TERMINAL_WIDTH, color: bool = False) -> str:
-    """The leaderboard at a glance: one row per model; per pillar with a measured metric,
-    the mean rank (``rank``, 1 = best) and each measured metric's mean, numbers to
-    SIGNIFICANT digits per column. Columns wider than ``width`` in all wrap into blocks
-    of whole pillars. ``color``: best values in bold (ANSI), for a terminal.
+    """The leaderboard at a glance: one row per model (smoke tests last); per pillar with
+    a measured metric, the mean rank (``rank``, 1 = best) and each measured metric's mean,
+    numbers to SIGNIFICANT digits per column (set by the models that are not smoke tests).
+    Columns wider than ``width`` in all wrap into blocks of whole pillars. ``color``: best
+    values in bold (ANSI), for a terminal.
     """
-    table = aggregate(runs)
-    ranks = pillar_ranks(runs)
     smoke = smoke_tests(runs)
+    overall = aggregate(runs)
+    table = overall.loc[sorted(overall.index, key=lambda m: (m in smoke, m))]  # smoke tests last
+    ranks = pillar_ranks(runs).reindex(table.index)
     models = [str(m) for m in table.index]
+    real = [m not in smoke for m in models]
     labels = [f"{m} (smoke test)" if m in smoke else m for m in models]
     fixed = [
         _Column(["model"], labels, [False] * len(models), left=True),
@@ -312,7 +324,7 @@ def leaderboard_terminal(runs: Runs, width: int = TERMINAL_WIDTH, color: bool = 
             values = [float(v) for v in table[name]]
             higher = runs.metrics[name]["higher_is_better"]
             flags = _best_flags(values, higher, models, smoke)
-            columns.append(_numbers(values, flags, arrow(higher), name))
+            columns.append(_numbers(values, flags, arrow(higher), name, real))
         groups.append((pillar, columns))
     lines: list[str] = []
     block: list[tuple[str, list[_Column]]] = []

@@ -201,7 +201,8 @@ def _case_metrics(runs: Runs, case_id: str, labels: dict[str, str]) -> str:
     )
     smoke = {run for run, record in runs.records.items() if is_smoke_test(record["model"])}
     values = rows.reindex(list(labels))
-    decimals = {m: column_decimals(list(values[m].astype(float))) for m in names}
+    real = [run not in smoke for run in labels]
+    decimals = {m: column_decimals(list(values[m].astype(float)), among=real) for m in names}
     best = {m: best_of(values[m], runs.metrics[m]["higher_is_better"], smoke) for m in names}
     for run, label in labels.items():
         cells = [
