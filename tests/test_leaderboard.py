@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tgibench.leaderboard import (
     LeaderboardError,
     aggregate,
+    is_smoke_test,
+    leaderboard_csv,
     leaderboard_latex,
     leaderboard_markdown,
     leaderboard_tables,
+    leaderboard_terminal,
     load_runs,
     pillar_ranks,
 )
@@ -183,26 +187,31 @@ def test_pillar_ranks_average_ranks_per_pillar(tmp_path):
     assert list(ranks["consistency"]) == [3.0, 1.0, 2.0]
     assert ranks["distribution"].isna().all()  # fid missing everywhere: no rank, no error
     text = leaderboard_markdown(loaded)
-    assert "| model | reconstruction ↓ | consistency ↓ | distribution ↓ |" in text
-    assert "| a | **1.00** | 3.00 | — |" in text
+    # distribution has no measured metric: no rank column for it
+    assert "| model | reconstruction ↓ | consistency ↓ |" in text
+    assert "| a | **1.00** | 3.00 |" in text
 
 
 def test_unavailable_notes_group_metrics_with_the_same_reason(tmp_path):
     gone = {m: "weights unavailable: CLIP. Point TGI-Bench at them" for m in ("psnr", "lpips")}
     run = _write_run(tmp_path / "a", "a", [_row("x-25", "occlusion", 25, unavailable=gone)])
     text = leaderboard_markdown(load_runs([run]))
-    assert "- psnr, lpips: unavailable: weights unavailable: CLIP\n" in text
-    assert "| a | 1 | 0 | — | — |" in text
+    assert "- not measured: psnr, lpips (weights unavailable: CLIP); see docs/weights.md.\n" in text
+    assert text.count("not measured") == 1  # once, under the overall table
+    assert "| a | 1 | 0 |\n" in text  # their columns are gone
 
 
-def test_metric_missing_from_every_row_shows_dash(tmp_path):
+def test_metric_missing_from_every_row_is_dropped_and_noted(tmp_path):
     metrics = {**THREE_PILLARS, "ssim": {"pillar": "reconstruction", "higher_is_better": True}}
     run = _write_run(
         tmp_path / "a", "a", [_row("x-25", "occlusion", 25, 1.0, 0.1)], metrics=metrics
     )
     table = aggregate(load_runs([run]))
     assert pd.isna(table.loc["a", "ssim"])
-    assert "| a | 1 | 0 | 1.0000 | 0.1000 | — | — | — |" in leaderboard_markdown(load_runs([run]))
+    text = leaderboard_markdown(load_runs([run]))
+    assert "| model | cases | failed | psnr ↑ | lpips ↓ |" in text
+    assert "| a | 1 | 0 | 1.0000 | 0.1000 |" in text
+    assert "- not measured: flicker, fid, ssim (no value in any run).\n" in text
 
 
 def test_latex_and_html_mark_best_and_escape(two_runs):
@@ -211,7 +220,7 @@ def test_latex_and_html_mark_best_and_escape(two_runs):
     assert r"model & cases & failed & psnr $\uparrow$ & lpips $\downarrow$ \\" in latex
     assert r"flow & 2 & 1 & \textbf{15.00} & 0.3000 \\" in latex
     assert r"linear motion & hold & 1 & 0 & 12.00 & --- \\" in latex
-    assert r"weights unavailable: LPIPS" in latex and latex.count(r"\begin{table}") == 4
+    assert r"weights unavailable: LPIPS" in latex and latex.count(r"\begin{table}") == 5
     assert latex_escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
     html = table_html(leaderboard_tables(runs)[0])
     assert '<td class="best"><strong>15.00</strong></td>' in html
@@ -241,3 +250,132 @@ def test_cli_writes_every_format_and_refuses_mixed(tmp_path, two_runs):
     assert result.exit_code == 2 and "--allow-mixed" in result.output
     result = runner.invoke(app, ["leaderboard", str(two_runs[0]), "-f", "pdf"])
     assert result.exit_code == 2 and "md, csv, latex, html" in result.output
+
+
+def test_smoke_tests_are_labelled_not_ranked_and_never_best(tmp_path):
+    runs = [
+        _write_run(tmp_path / m, m, [_row("x-25", "occlusion", 25, psnr, lpips)])
+        for m, psnr, lpips in [
+            ("flow", 20.0, 0.3),
+            ("tgi:preset=tiny", 30.0, 0.1),  # random weights with the "best" numbers
+            ("hold", 10.0, 0.5),
+        ]
+    ]
+    loaded = load_runs(runs)
+    text = leaderboard_markdown(loaded)
+    assert "| tgi:preset=tiny (smoke test: random weights) | 1 | 0 | 30.00 | 0.1000 |" in text
+    assert "| flow | 1 | 0 | **20.00** | **0.3000** |" in text  # best among the real models
+    ranks = pillar_ranks(loaded)["reconstruction"]
+    assert ranks["flow"] == 1.0 and ranks["hold"] == 2.0 and np.isnan(ranks["tgi:preset=tiny"])
+    assert "| tgi:preset=tiny (smoke test: random weights) | — |" in text
+    assert text.count("- (smoke test: random weights): a tiny random-init preset") == 5
+    csv = leaderboard_csv(loaded)
+    assert "measured,runs (smoke test: random weights),overall,all,tgi:preset=tiny,psnr," in csv
+    assert "measured,runs,overall,all,flow,psnr," in csv
+    assert is_smoke_test("wan:preset=tiny,kab=off") and is_smoke_test("tgi:preset=TINY")
+    assert not any(map(is_smoke_test, ["tgi", "flow:preset=tinyish", "tgi:preset=", ":bad"]))
+
+
+def test_pillar_ranks_per_challenge(tmp_path):
+    values = {  # model: (psnr, lpips) on occlusion, then on near-static
+        "a": ((30.0, 0.25), (10.0, 0.75)),
+        "b": ((20.0, 0.5), (20.0, 0.5)),
+        "c": ((10.0, 0.75), (30.0, 0.25)),
+    }
+    runs = []
+    for model, ((p1, l1), (p2, l2)) in values.items():
+        rows = [_row("o-25", "occlusion", 25, p1, l1), _row("n-25", "near-static", 25, p2, l2)]
+        runs.append(_write_run(tmp_path / model, model, rows))
+    loaded = load_runs(runs)
+    ranks = pillar_ranks(loaded, "challenge")["reconstruction"]
+    assert ranks.loc["occlusion"].to_dict() == {"a": 1.0, "b": 2.0, "c": 3.0}
+    assert ranks.loc["near-static"].to_dict() == {"a": 3.0, "b": 2.0, "c": 1.0}
+    assert pillar_ranks(loaded)["reconstruction"].to_dict() == {
+        "a": 1.0,
+        "b": 1.0,
+        "c": 1.0,
+    }  # tied
+    text = leaderboard_markdown(loaded)
+    assert "### Rank per pillar, per challenge" in text
+    assert "| occlusion | a | **1.00** |" in text and "| near-static | c | **1.00** |" in text
+
+
+def _demo_like_runs(tmp_path, models=("hold", "crossfade", "flow")):
+    """Three runs with the real default metrics, as the demo measures them here: CLIP,
+    X-CLIP, FID and FVD unavailable, the other eight with values of realistic size."""
+    from tgibench.metrics import select_metrics
+
+    metrics = {m.name: m.info() for m in select_metrics(None)}
+    gone = {"clipsim_frames", "clip_score", "desc_trajectory", "xclip_score", "fid", "fvd"}
+    scale = {"psnr": 20.0, "flicker": 0.0005, "lpips_frames": 0.01, "warping_error": 0.003}
+    rng = np.random.default_rng(0)
+    runs = []
+    for model in models:
+        rows = []
+        for k, challenge in enumerate(["occlusion", "near-static", "linear motion"]):
+            row = {"case_id": f"c{k}-25", "folder": f"c{k}", "challenge": challenge}
+            row |= {"num_frames": 25, "unavailable": dict.fromkeys(gone, "weights unavailable: X")}
+            row |= {m: float(rng.uniform(0.5, 1.5) * scale.get(m, 0.5)) for m in metrics}
+            rows.append({k: v for k, v in row.items() if k not in gone})
+        runs.append(_write_run(tmp_path / model.replace(":", "-"), model, rows, metrics=metrics))
+    return runs
+
+
+def test_terminal_table_fits_120_columns_grouped_by_pillar(tmp_path):
+    loaded = load_runs(_demo_like_runs(tmp_path))
+    text = leaderboard_terminal(loaded)
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 120, "\n" + text
+    header = lines[0].split()
+    assert header == ["consistency", "pace", "reconstruction"]  # measured pillars only
+    assert lines[1].split()[:3] == ["model", "rank↓", "flicker↓"]  # every model: 3 cases
+    assert "(3 per model)" in text
+    for name in ("flicker↓", "psnr↑", "ssim↑", "lpips↓", "stability↑", "adherence↓"):
+        assert name in text
+    rows = {
+        line.split()[0]: line.split()[1:] for line in lines if line.startswith(("hold", "flow"))
+    }
+    assert len(rows) == 2 and len(rows["flow"]) == 3 + 9  # 3 ranks, 9 metrics
+    table = aggregate(loaded)
+    psnr_cells = [rows[m][-2] for m in ("hold", "flow")]  # 3 significant digits: 20.x
+    assert psnr_cells == [f"{table.loc[m, 'psnr']:.1f}" for m in ("hold", "flow")]
+    assert "not measured: clipsim_frames, clip_score, desc_trajectory, xclip_score, fid, fvd" in (
+        " ".join(text.split())
+    )
+    assert "clip_score" not in "\n".join(lines[:8])  # no column for it
+
+
+def test_terminal_table_wraps_whole_pillars_and_marks_smoke_tests(tmp_path):
+    runs = _demo_like_runs(tmp_path, ("hold", "flow", "tgi:preset=tiny"))
+    text = leaderboard_terminal(load_runs(runs), width=90)  # 128 wide in one block
+    blocks = text.split("\n\n")
+    assert all(len(line) <= 90 for line in text.splitlines())
+    first_lines = [block.splitlines()[0].split()[:3] for block in blocks]
+    assert first_lines == [["consistency"], ["pace", "reconstruction"], ["rank↓:", "mean", "rank"]]
+    assert "tgi:preset=tiny (smoke test)" in text and "(smoke test): random weights" in text
+    assert all(block.splitlines()[-1].startswith("tgi:preset=tiny") for block in blocks[:2])
+    bold = leaderboard_terminal(load_runs(runs), color=True)
+    assert "\033[1m" in bold and "\033[1m" not in text
+
+
+def test_column_decimals_give_three_significant_digits():
+    from tgibench.leaderboard.formats import column_decimals
+
+    assert column_decimals([0.0123, 0.002]) == 4
+    assert column_decimals([0.59, float("nan")]) == 3
+    assert column_decimals([20.36, 9.1]) == 1
+    assert column_decimals([123.0]) == 0 and column_decimals([0.0, 0.0]) == 3
+    assert column_decimals([0.0008, 0.008], among=[True, False]) == 6  # a smoke test's 0.008
+
+
+def test_cli_prints_the_compact_table_unless_full(two_runs):
+    from typer.testing import CliRunner
+
+    from tgibench.cli import app
+
+    runner = CliRunner()
+    compact = runner.invoke(app, ["leaderboard", *map(str, two_runs)])
+    assert compact.exit_code == 0 and "rank↓" in compact.output and "###" not in compact.output
+    assert "reconstruction" in compact.output.splitlines()[0]
+    full = runner.invoke(app, ["leaderboard", *map(str, two_runs), "--full"])
+    assert full.exit_code == 0 and "### Per challenge" in full.output

@@ -11,7 +11,15 @@ import torch
 
 from tgibench.data import CHALLENGES, load_benchmark
 from tgibench.data.manifest import MANIFEST_DIR, load_manifest, verify_root
-from tgibench.data.mini import FOLDERS, MINI_SIZE, build_mini, find_footage_dir, render_folder
+from tgibench.data.mini import (
+    FOLDERS,
+    MINI_SIZE,
+    FootageScene,
+    build_mini,
+    find_footage_dir,
+    render_folder,
+    render_frames,
+)
 from tgibench.metrics.functional import psnr
 from tgibench.models import build_model
 from tgibench.video.flow import dense_flow, to_gray_uint8
@@ -102,3 +110,30 @@ def test_interrupted_build_keeps_the_previous_copy(
     with pytest.raises(FileNotFoundError):
         build_mini(target)
     assert verify_root(target, load_manifest(MANIFEST_DIR / "mini.json")) == []
+
+
+def test_render_frames_samples_the_same_camera_path_at_any_density() -> None:
+    own = render_folder(_folder("rocket_zoom_in"))  # 33 frames, zoom monotone
+    denser = render_frames("rocket_zoom_in", 2 * 33 - 1)  # u = i / 64: every other one is own
+    assert denser.shape == (65, *MINI_SIZE, 3)
+    np.testing.assert_array_equal(denser[::2], own)
+    coarse = render_frames("rocket_zoom_in", 3)
+    np.testing.assert_array_equal(coarse, own[[0, 16, 32]])
+    with pytest.raises(KeyError, match="coffee_pan_right"):
+        render_frames("no_such_folder", 9)
+    with pytest.raises(ValueError, match="num_frames >= 2"):
+        render_frames("rocket_zoom_in", 1)
+
+
+def test_render_frames_of_footage_are_consecutive_clip_frames() -> None:
+    item = _folder("bikes_street_traffic")
+    assert isinstance(item.render, FootageScene)
+    np.testing.assert_array_equal(render_frames(item.folder, 5), render_folder(item)[:5])
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import tgibench.data.mini
+
+    assert doctest.testmod(tgibench.data.mini).failed == 0

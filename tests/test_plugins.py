@@ -270,7 +270,7 @@ def test_example_plugin_end_to_end(tmp_path):
         assert 1.0 <= row["jump_ratio"] <= 24
     record = json.loads((out / "run.json").read_text())
     assert record["metrics"]["jump_ratio"]["higher_is_better"] is False
-    board = _cli("leaderboard", str(out))
+    board = _cli("leaderboard", str(out), "--format", "md")
     assert board.returncode == 0, board.stderr
     assert "jump_ratio ↓" in board.stdout and "| eased:sharpness=3.0 |" in board.stdout
     # resuming without --include cannot find the plugin, and says what to do

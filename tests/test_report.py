@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import html
+import io
+import json
 import os
 import re
 import shutil
@@ -13,12 +16,18 @@ import numpy as np
 import pytest
 import torch
 from conftest import record, write_tgi_layout
+from PIL import Image
 
+from tgibench.data import load_benchmark
 from tgibench.eval.config import EvalConfig
 from tgibench.eval.runner import evaluate
 from tgibench.leaderboard import load_runs
-from tgibench.leaderboard.plots import progress_curve, strip_indices
-from tgibench.leaderboard.report import default_cases, render_report
+from tgibench.leaderboard.plots import (
+    FRAME_MS,
+    LAST_FRAME_MS,
+    animation_indices,
+)
+from tgibench.leaderboard.report import browser_cases, default_cases, render_report
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -46,24 +55,23 @@ def real_runs(tmp_path_factory):
     return load_runs(run_dirs)
 
 
-def test_progress_curve_and_strip_indices():
-    x, y = torch.arange(64.0), torch.arange(32.0)[:, None]
-    frames = [
-        (0.5 + 0.2 * torch.sin((x + 1.5 * t) / 3) * torch.cos(y / 4)).expand(3, -1, -1)
-        for t in range(5)
-    ]
-    curve = progress_curve(torch.stack(frames))  # constant speed: linear progress
-    np.testing.assert_allclose(curve, [0, 0.25, 0.5, 0.75, 1.0], atol=0.01)
-    stall = progress_curve(torch.stack([frames[0], frames[0], frames[0], frames[2]]))
-    np.testing.assert_allclose(stall, [0, 0, 0, 1], atol=0.07)  # all motion in the last step
-    still = progress_curve(torch.stack([frames[0]] * 4))
-    np.testing.assert_allclose(still, [0, 1 / 3, 2 / 3, 1])
-    assert strip_indices(25) == [0, 6, 12, 18, 24] and strip_indices(3) == [0, 1, 2]
+def test_pace_curves_come_from_the_rows_and_animation_indices(real_runs):
+    """The report draws the curves the runner stored (no flow is computed again)."""
+    stored = {key: c for key, c in real_runs.curves.items() if "progress" in c}
+    assert stored, "the runs' rows carry pace curves"
+    for curve in stored.values():
+        progress = np.asarray(curve["progress"])
+        assert (
+            progress[0] == 0 and progress[-1] == pytest.approx(1) and (np.diff(progress) >= 0).all()
+        )
+    assert animation_indices(25) == list(range(25)) and animation_indices(41) == list(range(41))
+    assert animation_indices(81) == list(range(0, 81, 2))  # 41 frames
+    assert animation_indices(65, limit=15) == [*range(0, 65, 5), 64]  # the last frame kept
 
 
 def _images(page: str) -> list[bytes]:
-    sources = re.findall(r'<img src="([^"]+)"', page)
-    assert all(re.match("data:image/(png|jpeg);base64,", s) for s in sources), "external image"
+    sources = re.findall(r'<img [^>]*src="([^"]+)"', page)
+    assert all(re.match("data:image/(png|webp);base64,", s) for s in sources), "external image"
     return [base64.b64decode(s.split(",", 1)[1]) for s in sources]
 
 
@@ -79,6 +87,7 @@ def report_files(real_runs, tmp_path_factory):
     args = ["leaderboard", *real_runs.records, "--reported", "-o", str(md), "-o", str(page)]
     result = CliRunner().invoke(app, [*args, "--cases", "aerobatics-33"])
     assert result.exit_code == 0, result.output
+    assert re.search(r"wrote \S+lb\.html \(\d+\.\d (kB|MB)\)", result.output), result.output
     return md, page
 
 
@@ -89,25 +98,86 @@ def test_cli_writes_md_and_html_in_one_command(report_files):
     assert page.read_text().startswith("<!DOCTYPE html>")
 
 
-def test_report_is_self_contained_with_plots_strips_and_provenance(real_runs, report_files):
+def test_report_is_self_contained_with_plots_cases_and_provenance(real_runs, report_files):
     assert default_cases(real_runs) == ["aerobatics-25", "bmx-trees-25", "aerobatics-33"]
     page = report_files[1].read_text()
     images = _images(page)
-    # radar + one bar chart per measured pillar (3) + pace curve and strip of one case
-    assert len(images) == 6 and all(i.startswith(b"\x89PNG") for i in images[:-1])
-    assert images[-1].startswith(b"\xff\xd8"), "the frame strip is a JPEG"
-    assert not re.search(r"(src|href)=\"(?!data:)|@import|url\(", page), "external resource"
-    assert "<caption>Per challenge</caption>" in page and '<th scope="row">near-static</th>' in page
+    # radar + one bar chart per measured pillar (3) + the pace curve of the chosen case
+    pngs = [i for i in images if i.startswith(b"\x89PNG")]
+    assert len(pngs) == 5
+    # the case browser: first keyframe, ground truth, hold, crossfade, last keyframe
+    webps = [Image.open(io.BytesIO(i)) for i in images if i[8:12] == b"WEBP"]
+    assert len(webps) == 5 and len(images) == 10
+    assert [getattr(w, "n_frames", 1) for w in webps][:2] == [1, 33]  # a keyframe, the truth
+    # every animation lasts as long: libwebp merges repeated frames (hold) into longer ones
+    assert [_duration(w) for w in webps[1:4]] == [32 * FRAME_MS + LAST_FRAME_MS] * 3
+    assert not re.search(r"(src|href)=\"(?!data:|#)|@import|url\(|<script", page), "external"
+    assert "<caption>Per challenge</caption>" in page
+    assert '<th scope="row"><a href="#cases-near-static">near-static</a></th>' in page
+    assert '<section id="cases-near-static">' in page and 'id="case-aerobatics-33"' in page
+    assert "<caption>Rank per pillar, per challenge</caption>" in page
+    assert "A camera pans over aerobatics." in page  # the case's caption
     assert "Reported: paper Table 1" in page and "<td>224.36</td>" in page
-    assert "<h3>aerobatics-33</h3>" in page
     record = next(iter(real_runs.records.values()))
     assert record["environment"]["packages"]["torch"] in page and "crossfade" in page
+
+
+def _duration(image: Image.Image) -> int:
+    """Milliseconds of one loop of an animated image."""
+    total = 0
+    for index in range(image.n_frames):
+        image.seek(index)
+        image.load()  # Pillow reads a WebP frame's duration when it decodes the frame
+        total += image.info["duration"]
+    return total
+
+
+def test_case_animations_show_the_videos_frames(real_runs):
+    page = render_report(real_runs, cases=["bmx-trees-25"])
+    article = page[page.index('id="case-bmx-trees-25"') :]
+    sources = re.findall(r'<img class="anim" src="data:image/webp;base64,([^"]+)"', article)
+    truth = Image.open(io.BytesIO(base64.b64decode(sources[0])))  # ground truth, 25 frames
+    assert truth.n_frames == 25 and truth.size == (48, 32)  # 32x48 frames are not enlarged
+    case = load_benchmark(real_runs.records[next(iter(real_runs.records))]["benchmark"]["source"])
+    frames = case.get("bmx-trees-25").load_frames(torch.uint8).permute(0, 2, 3, 1).double()
+    for index in (0, 12, 24):  # each animation frame is the video's frame (lossy WebP)
+        truth.seek(index)
+        shown = torch.from_numpy(np.asarray(truth.convert("RGB"), dtype=float))
+        error = (shown - frames[index]).abs().mean()
+        other = (shown - frames[(index + 12) % 25]).abs().mean()
+        assert error < 20 and error < other / 2, (index, error, other)
+
+
+def test_case_browser_keeps_its_size_budget(real_runs):
+    order = browser_cases(real_runs)  # one per folder first, shortest first
+    assert order == ["aerobatics-25", "bmx-trees-25", "aerobatics-33"]
+    full = render_report(real_runs)
+    assert all(f'id="case-{c}"' in full for c in order)
+    one_case = len(
+        re.search(r'<article class="case" id="case-aerobatics-25">.*?</article>', full)[0]
+    )
+    small = render_report(real_runs, budget=one_case + 100)
+    assert 'id="case-aerobatics-25"' in small and 'id="case-bmx-trees-25"' not in small
+    assert "2 cases left out to keep the size budget" in small
+    assert f"1 of 3 cases, {one_case / 1e6:.2f} MB of the" in html.unescape(small)
 
 
 def test_report_notes_missing_videos_and_ground_truth(real_runs, tmp_path):
     page = render_report(real_runs, cases=["car-turn-25"], bench=str(tmp_path / "gone"))
     assert "ground truth not shown" in page
-    assert "car-turn-25: hold saved no video" in page
+    assert "no pace curves stored for car-turn-25" in page  # the runs did not score it
+    assert 'id="case-car-turn-25"' not in page  # nothing to show, and no error
+
+
+def test_case_browser_shows_runs_without_videos_as_such(real_runs, tmp_path):
+    hold, crossfade = real_runs.records
+    shutil.copytree(crossfade, tmp_path / "crossfade", ignore=shutil.ignore_patterns("videos"))
+    runs = load_runs([hold, tmp_path / "crossfade"])
+    page = render_report(runs, cases=["aerobatics-25", "not-run-25"])
+    assert 'id="case-aerobatics-25"' in page and 'id="case-not-run-25"' not in page
+    assert "<div>no video</div><figcaption>crossfade</figcaption>" in page
+    assert "crossfade: no saved video for 1 of the cases shown" in page
+    assert page.count('<img class="anim"') == 2  # ground truth and hold
 
 
 def console_messages(html_file: Path, screenshot: Path, profile: Path) -> list[str]:
@@ -116,26 +186,14 @@ def console_messages(html_file: Path, screenshot: Path, profile: Path) -> list[s
     Chromium logs every console message of the page as a ``CONSOLE`` line on stderr
     (``--enable-logging=stderr``); the report runs no script, so any such line is an error.
     """
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",  # root in a container
-            "--disable-gpu",
-            f"--user-data-dir={profile}",
-            "--window-size=1280,2400",
-            "--virtual-time-budget=5000",
-            "--enable-logging=stderr",
-            "--v=0",
-            f"--screenshot={screenshot}",
-            html_file.resolve().as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = chromium(
+        "--window-size=1280,2400",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--screenshot={screenshot}",
+        html_file.resolve().as_uri(),
+        profile=profile,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
     return [line for line in result.stderr.splitlines() if ":CONSOLE" in line]
 
 
@@ -158,6 +216,55 @@ def _require_chromium() -> None:
         )
 
 
+#: Appended to a copy of the report in the browser test (the report itself runs no script):
+#: whether the case browser is laid out, how many animations decoded, and how Chromium's
+#: own decoder (WebCodecs ImageDecoder) sees the first one.
+CHECK_SCRIPT = """<script>
+window.addEventListener("load", () => {
+  const anims = [...document.querySelectorAll("#cases ~ section img.anim")];
+  const out = {
+    height: document.getElementById("cases-near-static").getBoundingClientRect().height,
+    total: anims.length,
+    decoded: anims.filter((img) => img.complete && img.naturalWidth > 0).length,
+  };
+  const bytes = Uint8Array.from(atob(anims[0].src.split(",")[1]), (c) => c.charCodeAt(0));
+  const decoder = new ImageDecoder({data: bytes, type: "image/webp"});
+  decoder.tracks.ready
+    .then(() => {
+      out.frames = decoder.tracks.selectedTrack.frameCount;
+      out.animated = decoder.tracks.selectedTrack.animated;
+    })
+    .catch((error) => { out.error = String(error); })
+    .finally(() => document.body.setAttribute("data-check", JSON.stringify(out)));
+});
+</script>"""
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
+    """Run headless Chromium on a page; stdout and stderr captured."""
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",  # root in a container
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
 @pytest.mark.slow
 def test_report_renders_in_chromium_without_console_errors(report_files, tmp_path):
     _require_chromium()
@@ -173,6 +280,16 @@ def test_report_renders_in_chromium_without_console_errors(report_files, tmp_pat
     assert console_messages(page, screenshot, tmp_path / "profile") == []
     png = screenshot.read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 50_000, "blank screenshot"
+    # the case browser renders and its animations are animated, as Chromium decodes them
+    check = tmp_path / "check.html"
+    check.write_text(page.read_text().replace("</body>", CHECK_SCRIPT + "</body>"))
+    dom = chromium("--dump-dom", check.resolve().as_uri(), profile=tmp_path / "profile").stdout
+    found = re.search(r'<body data-check="([^"]*)"', dom)
+    assert found, "the check script did not run"
+    result = json.loads(html.unescape(found[1]))
+    assert result["height"] > 100, result  # the near-static section is laid out
+    assert result["total"] == result["decoded"] == 3, result  # ground truth, hold, crossfade
+    assert result["frames"] == 33 and result["animated"] is True, result
 
 
 def test_bar_charts_skip_metrics_without_any_value(tmp_path):

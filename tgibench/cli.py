@@ -182,7 +182,9 @@ def evaluate(
 def score(
     videos: Annotated[
         Path,
-        typer.Option("--videos", help="Folder of <case_id>.mp4 files or <case_id>/ frame folders."),
+        typer.Option(
+            "--videos", help="Folder of videos or frame folders, laid out as --pattern says."
+        ),
     ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Run directory (an existing run is resumed).")
@@ -193,6 +195,17 @@ def score(
     lengths: Lengths = None,
     challenges: Challenges = None,
     metrics: Metrics = None,
+    pattern: Annotated[
+        str | None,
+        typer.Option(
+            help="Where a case's video is, e.g. '{num_frames}/{folder}.mp4' or "
+            "'mymodel_{folder}_{num_frames}' (fields case_id, folder, num_frames; no suffix: "
+            "any video suffix or a frame folder). Default: the common layout that fits most cases."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Stop before scoring if a case has no video or a video no case.")
+    ] = False,
     device: str = "cpu",
     fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
     retry_failed: RetryFailed = False,
@@ -200,18 +213,39 @@ def score(
     include: Include = None,
     offline: Offline = False,
 ) -> None:
-    """Score videos made elsewhere (the `folder` model), matched to cases by case id."""
+    """Score videos made elsewhere (the `folder` model), found by a layout pattern."""
     _set_offline(offline)
     _include(include)
+    from tgibench.data import BenchmarkError, load_benchmark
     from tgibench.eval.config import EvalConfig
+    from tgibench.models.video_layout import DEFAULT_PATTERN, LayoutMismatchError, resolve
     from tgibench.spec import format_spec
 
+    chosen_lengths = tuple(int(n) for n in _split(lengths) or []) or None
+    chosen_challenges = tuple(_split(challenges) or []) or None
+    if not videos.is_dir():
+        raise _fail(f"--videos {videos} is not a directory")
+    try:
+        full = load_benchmark(bench)
+        selected = full.filter(lengths=chosen_lengths, challenges=chosen_challenges)
+        chosen = {case.case_id for case in selected}
+        layout = resolve(
+            videos, list(selected), pattern, [c for c in full if c.case_id not in chosen]
+        )
+    except (BenchmarkError, LayoutMismatchError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(layout.summary())
+    if strict and not layout.complete:
+        raise _fail("--strict: the videos and the cases do not match one to one (see above)", 1)
+    options = {"path": str(videos.resolve())}
+    if layout.pattern != DEFAULT_PATTERN:
+        options["pattern"] = layout.pattern
     config = EvalConfig(
-        model=format_spec("folder", {"path": str(videos.resolve())}),
+        model=format_spec("folder", options),
         bench=bench,
         out=out,
-        lengths=tuple(int(n) for n in _split(lengths) or []) or None,
-        challenges=tuple(_split(challenges) or []) or None,
+        lengths=chosen_lengths,
+        challenges=chosen_challenges,
         metrics=tuple(_split(metrics) or []) or None,
         device=device,
         save_videos=False,
@@ -233,13 +267,17 @@ def leaderboard(
         typer.Option(
             "--format",
             "-f",
-            help="md, csv, latex or html (a full report); default: from --out's suffix, else md.",
+            help="md, csv, latex or html (a full report); default: from --out's suffix, else "
+            "a compact table on stdout.",
         ),
     ] = None,
     out: Annotated[
         list[Path] | None,
         typer.Option("--out", "-o", help="File(s) to write (repeatable); default: stdout."),
     ] = None,
+    full: Annotated[
+        bool, typer.Option(help="stdout: every table in markdown, not the compact one.")
+    ] = False,
     reported: Annotated[
         bool,
         typer.Option(help="Add the paper's numbers (leaderboard/reported.csv) as separate tables."),
@@ -252,7 +290,10 @@ def leaderboard(
     ] = False,
     cases: Annotated[
         list[str] | None,
-        typer.Option(help="html: case ids shown with pace curves and frame strips."),
+        typer.Option(
+            help="html: case ids shown in the case browser and with pace curves "
+            "(default: every case the size budget allows)."
+        ),
     ] = None,
     bench: Annotated[
         str | None,
@@ -265,10 +306,12 @@ def leaderboard(
         leaderboard_csv,
         leaderboard_latex,
         leaderboard_markdown,
+        leaderboard_terminal,
         load_reported,
         load_runs,
     )
 
+    compact = not (out or format or full or reported)
     targets: list[tuple[Path | None, str]] = (
         [(path, format or LEADERBOARD_FORMATS.get(path.suffix, "md")) for path in out]
         if out
@@ -281,6 +324,9 @@ def leaderboard(
         paper = load_reported() if reported else None
     except ValueError as exc:  # LeaderboardError, or a malformed reported.csv
         raise _fail(str(exc)) from None
+    if compact:
+        sys.stdout.write(leaderboard_terminal(loaded, color=sys.stdout.isatty()))
+        return
     writers = {"md": leaderboard_markdown, "csv": leaderboard_csv, "latex": leaderboard_latex}
     for path, chosen in targets:
         if chosen == "html":
@@ -293,7 +339,14 @@ def leaderboard(
             sys.stdout.write(text)
         else:
             write_text_atomic(path, text)
-            typer.echo(f"wrote {path}")
+            typer.echo(f"wrote {path} ({_size(len(text.encode('utf-8')))})")
+
+
+def _size(count: int) -> str:
+    """A byte count for people: 812 B, 35.2 kB, 4.71 MB."""
+    if count < 1000:
+        return f"{count} B"
+    return f"{count / 1e3:.1f} kB" if count < 1e6 else f"{count / 1e6:.2f} MB"
 
 
 @app.command()

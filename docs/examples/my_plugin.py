@@ -4,7 +4,7 @@
     tgibench metrics --include docs/examples/my_plugin.py     # lists "jump_ratio" (↓), "mean_speed"
     tgibench evaluate --include docs/examples/my_plugin.py --model eased:sharpness=3 \\
         --metrics jump_ratio,psnr --bench mini --lengths 25 --out runs/eased
-    tgibench leaderboard runs/eased
+    tgibench leaderboard runs/eased --format md
 
 Resuming the run needs the same ``--include``: the run directory records the model's spec
 ("eased:sharpness=3"), not where its code lives.

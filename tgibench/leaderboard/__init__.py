@@ -4,20 +4,30 @@ from tgibench.leaderboard.formats import (
     leaderboard_csv,
     leaderboard_latex,
     leaderboard_markdown,
+    leaderboard_terminal,
 )
 from tgibench.leaderboard.reported import load_reported
 from tgibench.leaderboard.runs import LeaderboardError, Runs, load_runs
-from tgibench.leaderboard.tables import aggregate, leaderboard_tables, pillar_ranks
+from tgibench.leaderboard.tables import (
+    aggregate,
+    is_smoke_test,
+    leaderboard_tables,
+    measured_metrics,
+    pillar_ranks,
+)
 
 __all__ = [
     "LeaderboardError",
     "Runs",
     "aggregate",
+    "is_smoke_test",
     "leaderboard_csv",
     "leaderboard_latex",
     "leaderboard_markdown",
     "leaderboard_tables",
+    "leaderboard_terminal",
     "load_reported",
     "load_runs",
+    "measured_metrics",
     "pillar_ranks",
 ]

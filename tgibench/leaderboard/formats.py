@@ -1,17 +1,38 @@
-"""Rendering :class:`~tgibench.leaderboard.tables.Table` objects: markdown, LaTeX, HTML, CSV.
+"""Rendering :class:`~tgibench.leaderboard.tables.Table` objects: markdown, LaTeX, HTML, CSV,
+and the compact terminal table.
 
-Every format shows the same tables; the best value of a column is bold (``**x**``,
+Every file format shows the same tables; the best value of a column is bold (``**x**``,
 ``\\textbf{x}``, ``<strong>``). CSV is the numbers in long form for scripts instead.
+:func:`leaderboard_terminal` is the at-a-glance view ``tgibench leaderboard`` prints:
+one row per model, pillar ranks and the measured metrics grouped by pillar.
 """
 
 from __future__ import annotations
 
 import html
+import math
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pandas as pd
 
 from tgibench.leaderboard.runs import Runs
-from tgibench.leaderboard.tables import GROUPINGS, Table, aggregate, leaderboard_tables
+from tgibench.leaderboard.tables import (
+    GROUPINGS,
+    MISSING,
+    SMOKE_LABEL,
+    Table,
+    aggregate,
+    arrow,
+    best_of,
+    leaderboard_tables,
+    measured_metrics,
+    pillar_ranks,
+    pillars,
+    smoke_tests,
+    unavailable_notes,
+)
 
 _LATEX_SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -72,13 +93,23 @@ def table_latex(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
-def table_html(table: Table) -> str:
-    """One table as an HTML fragment: caption, header, rows, notes (all text escaped)."""
+def table_html(table: Table, links: Mapping[str, str] | None = None) -> str:
+    """One table as an HTML fragment: caption, header, rows, notes (all text escaped).
+
+    ``links``: row label → URL; a row's first label cell links there (e.g. a challenge to
+    its cases in the report).
+    """
     esc = html.escape
+    links = links or {}
     head = "".join(f"<th>{esc(h)}</th>" for h in (*table.labels, *table.columns))
     body = []
     for row in table.rows:
-        labels = "".join(f'<th scope="row">{esc(x)}</th>' for x in row.labels)
+        labels = "".join(
+            f'<th scope="row"><a href="{esc(links[x])}">{esc(x)}</a></th>'
+            if i == 0 and x in links
+            else f'<th scope="row">{esc(x)}</th>'
+            for i, x in enumerate(row.labels)
+        )
         cells = "".join(
             f'<td class="best"><strong>{esc(c)}</strong></td>' if b else f"<td>{esc(c)}</td>"
             for c, b in zip(row.cells, row.best, strict=True)
@@ -122,18 +153,22 @@ def leaderboard_csv(runs: Runs, reported: pd.DataFrame | None = None) -> str:
 
     ``origin`` is "measured" (aggregated from the runs; ``cases`` scored, ``failed``
     excluded) or "reported" (copied from the paper; ``source`` says where, grouping
-    "length"), so that the two can never be confused.
+    "length"), so that the two can never be confused. Measured rows of a smoke test
+    (random weights, not results) have the source "runs (smoke test: random weights)".
+    Metrics no run measured are left out.
     """
+    smoke = smoke_tests(runs)
     frames = []
     for by in GROUPINGS:
         table = aggregate(runs, by).reset_index()
         group = table[GROUPINGS[by][0]] if GROUPINGS[by] else "all"
         long = table.assign(grouping=by, group=group).melt(
             id_vars=["grouping", "group", "model", "cases", "failed"],
-            value_vars=list(runs.metrics),
+            value_vars=measured_metrics(runs),
             var_name="metric",
         )
-        frames.append(long.assign(origin="measured", source="runs", paper_metric=""))
+        source = long["model"].map(lambda m: f"runs {SMOKE_LABEL}" if m in smoke else "runs")
+        frames.append(long.assign(origin="measured", source=source, paper_metric=""))
     if reported is not None:
         frames.append(
             reported.assign(grouping="length", group=reported["num_frames"], cases="", failed="")
@@ -141,3 +176,182 @@ def leaderboard_csv(runs: Runs, reported: pd.DataFrame | None = None) -> str:
     return pd.concat(frames, ignore_index=True)[list(CSV_COLUMNS)].to_csv(
         index=False, float_format="%.10g"
     )
+
+
+#: Width the terminal table keeps to, in characters (wider tables wrap into blocks).
+TERMINAL_WIDTH = 120
+#: Significant digits of the terminal table's numbers (per column: the largest value).
+SIGNIFICANT = 3
+_BOLD, _PLAIN = "\033[1m", "\033[0m"
+
+
+def column_decimals(
+    values: list[float], significant: int = SIGNIFICANT, among: list[bool] | None = None
+) -> int:
+    """Decimals that give the largest magnitude of ``values`` ``significant`` digits
+    (0.0123 → 4, 0.59 → 3, 20.4 → 1, 123 → 0; 3 when every value is 0 or missing).
+
+    ``among``: which values set the precision (e.g. not the smoke tests' far-off values),
+    when any of them has one; all by default.
+    """
+    chosen = [v for v, keep in zip(values, among or [], strict=False) if keep and not math.isnan(v)]
+    finite = [abs(v) for v in (chosen or values) if not math.isnan(v)]
+    largest = max(finite, default=0.0)
+    if largest == 0:
+        return significant
+    return max(0, significant - 1 - math.floor(math.log10(largest)))
+
+
+@dataclass
+class _Column:
+    """A terminal column: header lines, cells, which cells are best, alignment."""
+
+    header: list[str]
+    cells: list[str]
+    best: list[bool]
+    left: bool = False
+
+    @property
+    def width(self) -> int:
+        return max(len(text) for text in (*self.header, *self.cells))
+
+    def fit(self, text: str) -> str:
+        return text.ljust(self.width) if self.left else text.rjust(self.width)
+
+
+def _header(name: str, mark: str, room: int) -> list[str]:
+    """``name`` split at underscores into lines of at most ``room`` characters (or its
+    longest word), ``mark`` (the arrow) after the last word."""
+    words = name.split("_")
+    words[-1] += mark
+    room = max(room, *map(len, words))
+    lines = [words[0]]
+    for word in words[1:]:
+        if len(lines[-1]) + 1 + len(word) <= room:
+            lines[-1] += "_" + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _numbers(
+    values: list[float], best: list[bool], mark: str, name: str, among: list[bool]
+) -> _Column:
+    decimals = column_decimals(values, among=among)
+    cells = [MISSING if math.isnan(v) else f"{v:.{decimals}f}" for v in values]
+    width = max(map(len, cells))
+    return _Column(_header(name, mark, width), cells, best)
+
+
+def _best_flags(
+    values: list[float], higher_is_better: bool, models: list[str], smoke: set[str]
+) -> list[bool]:
+    """Which of the models' values are best (:func:`~tgibench.leaderboard.tables.best_of`)."""
+    best = best_of(pd.Series(values, index=models), higher_is_better, smoke)
+    return [model in best for model in models]
+
+
+_GAP, _GROUP_GAP = "  ", "   "
+
+
+def _block_width(groups: list[tuple[str, list[_Column]]]) -> int:
+    """Characters a block of column groups takes."""
+    inside = [sum(c.width for c in cols) + len(_GAP) * (len(cols) - 1) for _, cols in groups]
+    return sum(inside) + len(_GROUP_GAP) * (len(groups) - 1)
+
+
+def _render_block(groups: list[tuple[str, list[_Column]]], color: bool) -> list[str]:
+    """Lines of one block: a pillar line, the header lines, a rule, the rows."""
+    gap, group_gap = _GAP, _GROUP_GAP
+    spans = [
+        (title, gap.join(" " * c.width for c in columns), columns) for title, columns in groups
+    ]
+    lines = [group_gap.join(title.ljust(len(blank)) for title, blank, _ in spans).rstrip()]
+    depth = max(len(c.header) for _, cols in groups for c in cols)
+    for level in range(depth):
+        lines.append(
+            group_gap.join(
+                gap.join(c.fit(c.header[level] if level < len(c.header) else "") for c in cols)
+                for _, _, cols in spans
+            ).rstrip()
+        )
+    lines.append(group_gap.join("─" * len(blank) for _, blank, _ in spans))
+    for index in range(len(groups[0][1][0].cells)):
+        parts = []
+        for _, _, cols in spans:
+            cells = []
+            for c in cols:
+                text = c.fit(c.cells[index])
+                cells.append(f"{_BOLD}{text}{_PLAIN}" if color and c.best[index] else text)
+            parts.append(gap.join(cells))
+        lines.append(group_gap.join(parts).rstrip())
+    return lines
+
+
+def leaderboard_terminal(runs: Runs, width: int = TERMINAL_WIDTH, color: bool = False) -> str:
+    """The leaderboard at a glance: one row per model (smoke tests last); per pillar with
+    a measured metric, the mean rank (``rank``, 1 = best) and each measured metric's mean,
+    numbers to SIGNIFICANT digits per column (set by the models that are not smoke tests).
+    Columns wider than ``width`` in all wrap into blocks of whole pillars. ``color``: best
+    values in bold (ANSI), for a terminal.
+    """
+    smoke = smoke_tests(runs)
+    overall = aggregate(runs)
+    table = overall.loc[sorted(overall.index, key=lambda m: (m in smoke, m))]  # smoke tests last
+    ranks = pillar_ranks(runs).reindex(table.index)
+    models = [str(m) for m in table.index]
+    real = [m not in smoke for m in models]
+    labels = [f"{m} (smoke test)" if m in smoke else m for m in models]
+    fixed = [_Column(["model"], labels, [False] * len(models), left=True)]
+    same_cases = table["cases"].nunique() == 1
+    if not same_cases:  # one count for every model goes to the notes instead
+        fixed.append(
+            _Column(["cases"], [str(int(n)) for n in table["cases"]], [False] * len(models))
+        )
+    if table["failed"].any():
+        fixed.append(
+            _Column(["failed"], [str(int(n)) for n in table["failed"]], [False] * len(models))
+        )
+    groups: list[tuple[str, list[_Column]]] = []
+    for pillar in pillars(runs, measured=True):
+        rank = [float(v) for v in ranks[pillar]]
+        columns = [
+            _Column(
+                ["rank↓"],
+                [MISSING if math.isnan(v) else f"{v:.2f}" for v in rank],
+                _best_flags(rank, False, models, smoke),
+            )
+        ]
+        for name in measured_metrics(runs, pillar):
+            values = [float(v) for v in table[name]]
+            higher = runs.metrics[name]["higher_is_better"]
+            flags = _best_flags(values, higher, models, smoke)
+            columns.append(_numbers(values, flags, arrow(higher), name, real))
+        groups.append((pillar, columns))
+    lines: list[str] = []
+    block: list[tuple[str, list[_Column]]] = []
+    for group in groups:
+        trial = [("", fixed), *block, group]
+        if block and _block_width(trial) > width:
+            lines += [*_render_block([("", fixed), *block], color), ""]
+            block = []
+        block.append(group)
+    lines += _render_block([("", fixed), *block], color)
+    notes = [
+        "rank↓: mean rank among the models over the pillar's metrics (1 = best); "
+        "↑/↓: higher/lower is better; means over the scored cases"
+        + (f" ({int(table['cases'].iloc[0])} per model)" if same_cases else "")
+        + (", failed cases excluded" if table["failed"].any() else "")
+        + ".",
+        *unavailable_notes(runs, brief=True),
+    ]
+    if smoke & set(models):
+        notes.append(
+            "(smoke test): random weights (preset=tiny); checks the pipeline runs, not a "
+            "result; not ranked, never best."
+        )
+    notes.append("All tables (per challenge, per length, reasons): add --full, or --out FILE.")
+    lines.append("")
+    for note in notes:
+        lines += textwrap.wrap(note, width, subsequent_indent="  ")
+    return "\n".join(lines) + "\n"

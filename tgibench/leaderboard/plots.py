@@ -1,31 +1,46 @@
-"""Matplotlib figures of a leaderboard: per-challenge bars, pillar radar, pace curves, strips.
+"""Pictures of a leaderboard: per-challenge bars, pillar radar, pace curves, animations.
 
-Every function returns a :class:`matplotlib.figure.Figure` (the Agg backend, no display);
-:func:`figure_data_uri` turns one into an embeddable PNG. Bars and the radar read the
-aggregated tables; pace curves and frame strips read videos (a run's ``videos/`` and the
-ground truth), never a model. Needs the ``report`` extra (``pip install tgibench[report]``).
+The figure functions return a :class:`matplotlib.figure.Figure` (the Agg backend, no
+display); :func:`figure_data_uri` turns one into an embeddable PNG. Bars and the radar read
+the aggregated tables, pace curves the curves the runner stored in the rows, animations the
+videos (a run's ``videos/`` and the ground truth): never a model, a feature or a metric. :func:`animated_webp` and :func:`still_webp` make the case browser's
+downsized animations and keyframes (Pillow). Needs the ``report`` extra
+(``pip install tgibench[report]``).
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from PIL import Image
 
-from tgibench.features.motion import cached_motion_stats
 from tgibench.leaderboard.runs import Runs
-from tgibench.leaderboard.tables import aggregate, arrow, pillar_ranks
-from tgibench.metrics.functional.pace import progress
-from tgibench.video import to_float
+from tgibench.leaderboard.tables import (
+    aggregate,
+    arrow,
+    measured_metrics,
+    model_label,
+    pillar_ranks,
+    smoke_tests,
+)
+from tgibench.video import to_uint8
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-#: Frames shown per video in a strip: the first, evenly spaced middle ones, the last.
-STRIP_FRAMES = 5
+#: Height in pixels of the report's animations and keyframe stills (width keeps the aspect).
+ANIMATION_HEIGHT = 80
+#: At most this many frames per animation: a longer video shows every k-th frame (and the last).
+ANIMATION_FRAMES = 41
+#: Milliseconds each animation frame is shown; the last frame stays longer, so the loop shows.
+FRAME_MS, LAST_FRAME_MS = 100, 700
+#: WebP quality (0-100) of animations and stills.
+WEBP_QUALITY = 50
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -50,20 +65,11 @@ def figure_data_uri(figure: Figure, image_format: str = "png", dpi: int = 100) -
     return f"data:image/{image_format};base64,{encoded}"
 
 
-def measured_metrics(runs: Runs, pillar: str) -> list[str]:
-    """The metrics of ``pillar`` that have a value (for a case, or for a run)."""
-    run_level = set(runs.run_values["metric"])
-    return [
-        name
-        for name, info in runs.metrics.items()
-        if info["pillar"] == pillar and (runs.cases[name].notna().any() or name in run_level)
-    ]
-
-
 def challenge_bars(runs: Runs, pillar: str) -> Figure:
     """One panel per measured metric of ``pillar`` (three per row): the mean per challenge
     (x), one bar per model."""
     names = measured_metrics(runs, pillar)
+    smoke = smoke_tests(runs)
     table = aggregate(runs, "challenge")
     challenges = list(dict.fromkeys(table.index.get_level_values(0)))
     models = list(dict.fromkeys(table.index.get_level_values(1)))
@@ -76,7 +82,8 @@ def challenge_bars(runs: Runs, pillar: str) -> Figure:
     for ax, name in zip(axes, names, strict=False):
         for k, model in enumerate(models):
             values = [table[name].get((challenge, model), np.nan) for challenge in challenges]
-            ax.bar(x + (k - (len(models) - 1) / 2) * width, values, width, label=model)
+            label = model_label(model, smoke)
+            ax.bar(x + (k - (len(models) - 1) / 2) * width, values, width, label=label)
         ax.set_xticks(x, challenges, rotation=20, ha="right", fontsize=8)
         ax.set_title(f"{name} {arrow(runs.metrics[name]['higher_is_better'])}", fontsize=10)
     for ax in axes[len(names) :]:
@@ -87,18 +94,20 @@ def challenge_bars(runs: Runs, pillar: str) -> Figure:
 
 
 def pillar_scores(runs: Runs) -> dict[str, dict[str, float]]:
-    """Model → pillar → score in [0, 1] from the mean ranks: 1 = first, 0 = last."""
+    """Model → pillar → score in [0, 1] from the mean ranks: 1 = first, 0 = last (smoke
+    tests are not ranked and have no score)."""
     ranks = pillar_ranks(runs)
-    worst = max(len(ranks) - 1, 1)
-    return {
+    worst = max(len(ranks) - len(smoke_tests(runs) & set(ranks.index)) - 1, 1)
+    scores = {
         str(model): {p: float(1 - (r - 1) / worst) for p, r in row.items() if not np.isnan(r)}
         for model, row in ranks.iterrows()
     }
+    return {model: score for model, score in scores.items() if score}
 
 
 def pillar_radar(runs: Runs) -> Figure:
-    """A radar of the pillar scores (:func:`pillar_scores`) of each model, over the pillars
-    that have a measured metric."""
+    """A radar of the pillar scores (:func:`pillar_scores`) of each ranked model, over
+    the pillars that have a measured metric."""
     scores = pillar_scores(runs)
     pillars = [p for p in pillar_ranks(runs) if any(p in score for score in scores.values())]
     angles = np.linspace(0, 2 * np.pi, len(pillars), endpoint=False).tolist()
@@ -111,17 +120,10 @@ def pillar_radar(runs: Runs) -> Figure:
     ax.set_xticks(angles, pillars)
     ax.set_ylim(0, 1)
     ax.set_yticks([0.5, 1.0], ["", "best"], fontsize=7)
-    ax.legend(loc="lower right", bbox_to_anchor=(1.25, -0.1), fontsize=7)
+    if scores:
+        ax.legend(loc="lower right", bbox_to_anchor=(1.25, -0.1), fontsize=7)
     ax.set_title("Pillar ranks (outer = better)", fontsize=10)
     return figure
-
-
-def progress_curve(video: torch.Tensor) -> np.ndarray:
-    """(T,) how far along its motion each frame of a (T, 3, H, W) video is, from 0 to 1
-    (``tgibench.metrics.functional.pace.progress`` of the video's optical flow). The flow
-    statistics come from the feature cache when the runner already computed them (a
-    ground truth read as uint8 is the one the runner scored)."""
-    return progress(cached_motion_stats(video)).numpy()
 
 
 def pace_curves(case_id: str, curves: dict[str, np.ndarray]) -> Figure:
@@ -146,26 +148,51 @@ def pace_curves(case_id: str, curves: dict[str, np.ndarray]) -> Figure:
     return figure
 
 
-def strip_indices(num_frames: int, count: int = STRIP_FRAMES) -> list[int]:
-    """Indices of the first frame, ``count - 2`` evenly spaced middle ones and the last."""
-    return sorted({round(i) for i in np.linspace(0, num_frames - 1, min(count, num_frames))})
+def animation_indices(num_frames: int, limit: int = ANIMATION_FRAMES) -> list[int]:
+    """Frames an animation shows: every k-th with the smallest k that keeps at most
+    ``limit`` frames (k = 1 up to ``limit`` frames), and always the last one."""
+    step = max(1, math.ceil((num_frames - 1) / max(limit - 1, 1)))
+    indices = list(range(0, num_frames, step))
+    return indices if indices[-1] == num_frames - 1 else [*indices, num_frames - 1]
 
 
-def frame_strip(case_id: str, videos: dict[str, torch.Tensor]) -> Figure:
-    """One row per video (label on the left), columns: the frames of :func:`strip_indices`."""
-    first = next(iter(videos.values()))
-    indices = strip_indices(first.shape[0])
-    height, width = first.shape[-2:]
-    scale = 1.6 / height
-    figure = _figure(width * scale * len(indices) + 1.2, height * scale * len(videos) + 0.5)
-    axes = figure.subplots(len(videos), len(indices), squeeze=False)
-    for row, (label, video) in zip(axes, videos.items(), strict=True):
-        for ax, index in zip(row, indices, strict=True):
-            ax.imshow(to_float(video[index]).permute(1, 2, 0).clamp(0, 1).numpy())
-            ax.set_xticks([])
-            ax.set_yticks([])
-        row[0].set_ylabel(label, fontsize=8)
-    for ax, index in zip(axes[0], indices, strict=True):
-        ax.set_title(f"frame {index}", fontsize=8)
-    figure.suptitle(case_id, fontsize=10)
-    return figure
+def _pictures(frames: torch.Tensor, height: int) -> list[Image.Image]:
+    """(T, 3, H, W) frames (uint8, or float in [0, 1]) as RGB images ``height`` pixels high
+    (never enlarged: smaller frames keep their size)."""
+    pixels = to_uint8(frames).permute(0, 2, 3, 1).numpy()
+    height = min(height, pixels.shape[1])
+    width = max(1, round(pixels.shape[2] * height / pixels.shape[1]))
+    return [
+        Image.fromarray(frame).resize((width, height), Image.Resampling.LANCZOS) for frame in pixels
+    ]
+
+
+def animated_webp(video: torch.Tensor, height: int = ANIMATION_HEIGHT) -> bytes:
+    """A looping animated WebP of a (T, 3, H, W) video, at most ``height`` pixels high, showing the
+    frames of :func:`animation_indices` for FRAME_MS each (the last for LAST_FRAME_MS)."""
+    indices = animation_indices(video.shape[0])
+    frames = _pictures(video[indices], height)
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        format="WEBP",
+        save_all=True,
+        append_images=frames[1:],
+        duration=[FRAME_MS] * (len(frames) - 1) + [LAST_FRAME_MS],
+        loop=0,
+        quality=WEBP_QUALITY,
+        method=4,
+    )
+    return buffer.getvalue()
+
+
+def still_webp(image: torch.Tensor, height: int = ANIMATION_HEIGHT) -> bytes:
+    """A (3, H, W) image as a WebP at most ``height`` pixels high."""
+    buffer = io.BytesIO()
+    _pictures(image[None], height)[0].save(buffer, format="WEBP", quality=WEBP_QUALITY, method=4)
+    return buffer.getvalue()
+
+
+def webp_data_uri(data: bytes) -> str:
+    """``data:image/webp;base64,...`` for embedding in a page."""
+    return "data:image/webp;base64," + base64.b64encode(data).decode("ascii")

@@ -72,6 +72,8 @@ class Runs:
     ``run_values``: values of run-level metrics (FID, FVD) from run_metrics.json, long form
     (RUN_VALUE_COLUMNS; grouping "overall", "challenge" or "length"). ``records``: run dir →
     its run.json (provenance). ``benchmarks``: run dir → benchmark fingerprint.
+    ``curves``: (run dir, case id) → the pace curves the runner stored in the row
+    (``progress`` of the video, ``target_progress`` of its ground truth, from 0 to 1).
     """
 
     cases: pd.DataFrame
@@ -82,6 +84,7 @@ class Runs:
         default_factory=lambda: pd.DataFrame(columns=list(RUN_VALUE_COLUMNS))
     )
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    curves: dict[tuple[str, str], dict[str, list[float]]] = field(default_factory=dict)
 
     def video_path(self, run: str, case_id: str) -> Path | None:
         """The video a run saved for a case (``videos/<case_id>.*``), or None."""
@@ -127,6 +130,7 @@ def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = Fa
     records: dict[str, dict[str, Any]] = {}
     run_values: list[dict[str, Any]] = []
     versions: dict[str, dict[str, int]] = {}
+    curves: dict[tuple[str, str], dict[str, list[float]]] = {}
     for run_path in run_dirs:
         run_dir = Path(run_path)
         record, rows = _load_one(run_dir)
@@ -138,6 +142,8 @@ def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = Fa
         for row in rows:
             for name, reason in row.get("unavailable", {}).items():
                 unavailable.setdefault(name, reason)
+            if "curves" in row:
+                curves[(str(run_dir), row["case_id"])] = row["curves"]
         run_metrics = run_dir / RUN_METRICS_FILE
         if run_metrics.is_file():
             report = json.loads(run_metrics.read_text(encoding="utf-8"))
@@ -175,4 +181,5 @@ def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = Fa
         benchmarks=benchmarks,
         run_values=pd.DataFrame(run_values, columns=list(RUN_VALUE_COLUMNS)),
         records=records,
+        curves=curves,
     )

@@ -3,6 +3,11 @@
 :func:`aggregate` and :func:`pillar_ranks` return DataFrames for scripting; the
 ``*_table`` builders turn them into :class:`Table` objects (formatted cells, best values
 marked, footnotes) that :mod:`tgibench.leaderboard.formats` renders as md, LaTeX or HTML.
+
+Tables show only the metrics that have a value for some model (:func:`measured_metrics`);
+the others are named once, with the reason, in a note. Models run with random weights
+(a ``preset=tiny`` spec: :func:`is_smoke_test`) are labelled as smoke tests, not ranked
+and never marked best: their numbers check that the pipeline runs, nothing more.
 """
 
 from __future__ import annotations
@@ -14,10 +19,58 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from tgibench.leaderboard.runs import Runs
+from tgibench.spec import SpecError, parse_spec
 
 GROUPINGS = {"overall": [], "challenge": ["challenge"], "length": ["num_frames"]}
 #: Shown for a value that does not exist (metric unavailable, or no scored case).
 MISSING = "—"
+#: Added to the label of a model run with random weights.
+SMOKE_LABEL = "(smoke test: random weights)"
+SMOKE_NOTE = (
+    f"{SMOKE_LABEL}: a tiny random-init preset (preset=tiny) that checks the pipeline runs; "
+    "its numbers are not results, and it is neither ranked nor marked best."
+)
+#: Where the docs say how to provide missing weights.
+WEIGHTS_DOC = "docs/weights.md"
+
+
+def is_smoke_test(spec: str) -> bool:
+    """Whether a model spec runs random weights (its ``preset`` option is ``tiny``)."""
+    try:
+        _, options = parse_spec(spec)
+    except SpecError:
+        return False
+    return str(options.get("preset", "")).lower() == "tiny"
+
+
+def smoke_tests(runs: Runs) -> set[str]:
+    """The models of ``runs`` (as in the ``model`` column) that are smoke tests."""
+    specs = {str(m) for m in runs.cases["model"].dropna()}
+    specs |= {str(record.get("model", "")) for record in runs.records.values()}
+    return {spec for spec in specs if is_smoke_test(spec)}
+
+
+def model_label(model: str, smoke: set[str]) -> str:
+    """The model spec, with SMOKE_LABEL when it is a smoke test."""
+    return f"{model} {SMOKE_LABEL}" if model in smoke else model
+
+
+def measured_metrics(runs: Runs, pillar: str | None = None) -> list[str]:
+    """The metrics (of ``pillar``, or all) that have a value for some case or run."""
+    run_level = set(runs.run_values["metric"])
+    return [
+        name
+        for name, info in runs.metrics.items()
+        if (pillar is None or info["pillar"] == pillar)
+        and (runs.cases[name].notna().any() or name in run_level)
+    ]
+
+
+def pillars(runs: Runs, measured: bool = False) -> list[str]:
+    """The pillars in the order the runs list their metrics (only those with a measured
+    metric when ``measured``)."""
+    names = measured_metrics(runs) if measured else list(runs.metrics)
+    return list(dict.fromkeys(runs.metrics[name]["pillar"] for name in names))
 
 
 def aggregate(runs: Runs, by: str = "overall") -> pd.DataFrame:
@@ -46,23 +99,32 @@ def aggregate(runs: Runs, by: str = "overall") -> pd.DataFrame:
     return table
 
 
-def pillar_ranks(runs: Runs, table: pd.DataFrame | None = None) -> pd.DataFrame:
+def _model_of(key: Hashable) -> str:
+    """The model of an aggregate's index label (a model, or a (group, model) tuple)."""
+    return str(key[-1]) if isinstance(key, tuple) else str(key)
+
+
+def pillar_ranks(runs: Runs, by: str = "overall") -> pd.DataFrame:
     """Mean rank of each model over the metrics of each pillar (1 = best on all of them).
 
-    Ranks are taken per metric over the models of the overall table (ties share the best
-    rank; a model without a value is not ranked on that metric). Index: model; columns:
-    pillars in the order the runs list their metrics.
+    Ranks are taken per metric over the models of :func:`aggregate` ``(runs, by)``, within
+    each group when ``by`` is "challenge" or "length" (ties share the best rank; a model
+    without a value is not ranked on that metric). Smoke tests (:func:`is_smoke_test`) are
+    not ranked (NaN) and do not count. Index: as the aggregate's; columns: every pillar,
+    in the order the runs list their metrics (NaN where no metric of it was measured).
     """
-    table = aggregate(runs) if table is None else table
-    pillars = list(dict.fromkeys(info["pillar"] for info in runs.metrics.values()))
+    table = aggregate(runs, by)
+    smoke = smoke_tests(runs)
+    ranked = table[[_model_of(key) not in smoke for key in table.index]]
     ranks = {}
-    for pillar in pillars:
-        per_metric = [
-            table[name].rank(ascending=not info["higher_is_better"], method="min")
-            for name, info in runs.metrics.items()
-            if info["pillar"] == pillar
-        ]
-        ranks[pillar] = pd.concat(per_metric, axis=1).mean(axis=1)
+    for pillar in pillars(runs):
+        per_metric = []
+        for name, info in runs.metrics.items():
+            if info["pillar"] != pillar:
+                continue
+            values = ranked.groupby(level=0)[name] if by != "overall" else ranked[name]
+            per_metric.append(values.rank(ascending=not info["higher_is_better"], method="min"))
+        ranks[pillar] = pd.concat(per_metric, axis=1).mean(axis=1).reindex(table.index)
     return pd.DataFrame(ranks, index=table.index)
 
 
@@ -99,38 +161,64 @@ def format_value(value: float | None) -> str:
     return f"{value:.2f}" if abs(value) >= 10 else f"{value:.4f}"
 
 
-def _best(column: pd.Series, higher_is_better: bool) -> set[Hashable]:
-    """Index labels holding the best value of ``column`` (none if fewer than two values)."""
-    values = column.dropna()
+def best_of(column: pd.Series, higher_is_better: bool, smoke: set[str]) -> set[Hashable]:
+    """Index labels holding the best value of ``column`` among the models that are not
+    smoke tests (none if fewer than two such values)."""
+    values = column[[_model_of(key) not in smoke for key in column.index]].dropna()
     if len(values) < 2:  # nothing to compare against
         return set()
     best = values.max() if higher_is_better else values.min()
     return set(values[values == best].index)
 
 
-def _labels(key: Hashable) -> list[str]:
-    return [str(x) for x in key] if isinstance(key, tuple) else [str(key)]
+def _labels(key: Hashable, smoke: set[str]) -> list[str]:
+    """Row labels of an aggregate's index label, the model's last (smoke tests marked)."""
+    parts = [str(x) for x in key] if isinstance(key, tuple) else [str(key)]
+    return [*parts[:-1], model_label(parts[-1], smoke)]
 
 
-def unavailable_notes(runs: Runs) -> list[str]:
-    """One note per distinct reason: "a, b: unavailable: <its first sentence>".
+def _first_sentence(reason: str) -> str:
+    return reason.split(". ", 1)[0].rstrip(".")
 
-    The first sentence names what is missing; the full reason (how to provide the weights)
-    stays in ``runs.unavailable`` and in the HTML report.
+
+def unavailable_notes(runs: Runs, brief: bool = False) -> list[str]:
+    """Notes on what is missing: one for the metrics no model has a value of ("not
+    measured: a, b (<reason>); c (<reason>)"), and one per distinct reason for measured
+    metrics that some runs could not compute ("a, b: unavailable: <reason>").
+
+    Only the first sentence of a reason is kept (it names what is missing), or with
+    ``brief`` the words before its first colon ("weights unavailable"); the full reason
+    (how to provide the weights) stays in ``runs.unavailable`` and the HTML report.
     """
-    by_reason: dict[str, list[str]] = {}
+    measured = set(measured_metrics(runs))
+    absent: dict[str, list[str]] = {}
+    partial: dict[str, list[str]] = {}
     for name in runs.metrics:
-        if name in runs.unavailable:
-            short = runs.unavailable[name].split(". ", 1)[0].rstrip(".")
-            by_reason.setdefault(short, []).append(name)
-    return [f"{', '.join(names)}: unavailable: {reason}" for reason, names in by_reason.items()]
+        if name in measured and name not in runs.unavailable:
+            continue
+        reason = _first_sentence(runs.unavailable.get(name, "no value in any run"))
+        reason = reason.split(":", 1)[0] if brief else reason
+        (partial if name in measured else absent).setdefault(reason, []).append(name)
+    notes = []
+    if absent:
+        listed = "; ".join(f"{', '.join(names)} ({reason})" for reason, names in absent.items())
+        weights = any("weights" in reason for reason in absent)
+        notes.append(f"not measured: {listed}" + (f"; see {WEIGHTS_DOC}" if weights else "") + ".")
+    notes += [f"{', '.join(names)}: unavailable: {reason}" for reason, names in partial.items()]
+    return notes
 
 
-def metric_table(runs: Runs, by: str, title: str) -> Table:
-    """The aggregate of ``by`` as a Table: best value per column (per group) marked,
-    unavailable metrics noted."""
+def _smoke_notes(rows: list[Row]) -> list[str]:
+    """SMOKE_NOTE if a row is a smoke test."""
+    return [SMOKE_NOTE] if any(row.labels[-1].endswith(SMOKE_LABEL) for row in rows) else []
+
+
+def metric_table(runs: Runs, by: str, title: str, *, notes: bool = True) -> Table:
+    """The aggregate of ``by`` as a Table over the measured metrics: best value per
+    column (per group) marked. ``notes``: add what is missing (the first table's job)."""
     table = aggregate(runs, by)
-    metrics = list(runs.metrics)
+    metrics = measured_metrics(runs)
+    smoke = smoke_tests(runs)
     out = Table(
         title,
         labels=list(map(str, table.index.names)),
@@ -143,40 +231,55 @@ def metric_table(runs: Runs, by: str, title: str) -> Table:
     groups = table.groupby(level=0, sort=False).groups if by != "overall" else {None: table.index}
     for members in groups.values():
         best = {
-            m: _best(table.loc[members, m], runs.metrics[m]["higher_is_better"]) for m in metrics
+            m: best_of(table.loc[members, m], runs.metrics[m]["higher_is_better"], smoke)
+            for m in metrics
         }
         for key in members:
             row = table.loc[key]
             out.rows.append(
                 Row(
-                    _labels(key),
+                    _labels(key, smoke),
                     [str(int(row["cases"])), str(int(row["failed"]))]
                     + [format_value(row[m]) for m in metrics],
                     [False, False] + [key in best[m] for m in metrics],
                 )
             )
-    out.notes = unavailable_notes(runs)
+    out.notes = unavailable_notes(runs) if notes else []
     if by != "overall":
         out.notes.append("Best value per column within each group in bold.")
+    out.notes += _smoke_notes(out.rows)
     return out
 
 
-def rank_table(runs: Runs) -> Table:
-    """Mean rank per pillar (lower is better), the best model per pillar marked."""
-    ranks = pillar_ranks(runs)
-    out = Table("Rank per pillar", labels=["model"], columns=[f"{p} ↓" for p in ranks])
-    best = {p: _best(ranks[p], higher_is_better=False) for p in ranks}
-    for model, row in ranks.iterrows():
-        out.rows.append(
-            Row(
-                _labels(model),
-                [MISSING if math.isnan(v) else f"{v:.2f}" for v in row],
-                [model in best[p] for p in ranks],
+def rank_table(runs: Runs, by: str = "overall") -> Table:
+    """Mean rank per pillar (lower is better) over the models (within each challenge or
+    length for ``by``), the best per pillar marked; pillars without a measured metric
+    are left out."""
+    ranks = pillar_ranks(runs, by)
+    measured = pillars(runs, measured=True)
+    smoke = smoke_tests(runs)
+    title = "Rank per pillar" + ("" if by == "overall" else f", per {by}")
+    out = Table(
+        title, labels=list(map(str, ranks.index.names)), columns=[f"{p} ↓" for p in measured]
+    )
+    groups = ranks.groupby(level=0, sort=False).groups if by != "overall" else {None: ranks.index}
+    for members in groups.values():
+        best = {p: best_of(ranks.loc[members, p], False, smoke) for p in measured}
+        for key in members:
+            row = ranks.loc[key]
+            out.rows.append(
+                Row(
+                    _labels(key, smoke),
+                    [MISSING if math.isnan(row[p]) else f"{row[p]:.2f}" for p in measured],
+                    [key in best[p] for p in measured],
+                )
             )
-        )
-    for pillar in ranks:
-        names = [m for m, info in runs.metrics.items() if info["pillar"] == pillar]
+    for pillar in measured:
+        names = measured_metrics(runs, pillar)
         out.notes.append(f"{pillar}: mean rank over {', '.join(names)}")
+    if by != "overall":
+        out.notes.append(f"Ranks among the models within each {by}.")
+    out.notes += _smoke_notes(out.rows)
     return out
 
 
@@ -196,7 +299,7 @@ def reported_tables(reported: pd.DataFrame) -> list[Table]:
             labels=["model"],
             columns=[f"{name} {arrow(bool(higher[(name, n)]))} ({n} fr.)" for name, n in columns],
         )
-        best = {c: _best(wide[c], bool(higher[c])) for c in columns}
+        best = {c: best_of(wide[c], bool(higher[c]), set()) for c in columns}
         for model in dict.fromkeys(rows["model"]):
             out.rows.append(
                 Row(
@@ -214,12 +317,14 @@ def reported_tables(reported: pd.DataFrame) -> list[Table]:
 
 
 def leaderboard_tables(runs: Runs, reported: pd.DataFrame | None = None) -> list[Table]:
-    """Every table of a leaderboard: overall, pillar ranks, per challenge, per length, and
-    (given ``reported``) the paper's numbers, apart from the measured ones."""
+    """Every table of a leaderboard: overall, pillar ranks (overall and per challenge),
+    per challenge, per length, and (given ``reported``) the paper's numbers, apart from
+    the measured ones. What is not measured is noted once, under the overall table."""
     tables = [
         metric_table(runs, "overall", "Overall"),
         rank_table(runs),
-        metric_table(runs, "challenge", "Per challenge"),
-        metric_table(runs, "length", "Per length (frames)"),
+        rank_table(runs, "challenge"),
+        metric_table(runs, "challenge", "Per challenge", notes=False),
+        metric_table(runs, "length", "Per length (frames)", notes=False),
     ]
     return tables + (reported_tables(reported) if reported is not None else [])

@@ -17,9 +17,13 @@ import torch
 from tgibench.data.layout import LayoutError, list_frame_files
 from tgibench.models.base import GenerationRequest, ModelBase
 from tgibench.models.registry import register_model
+from tgibench.models.video_layout import (
+    DEFAULT_PATTERN,
+    VIDEO_SUFFIXES,
+    check_pattern,
+    read_case_video,
+)
 from tgibench.video import VideoError, read_frames, read_video, write_image
-
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
 
 
 def read_video_or_frames(base: Path) -> torch.Tensor:
@@ -43,12 +47,17 @@ def read_video_or_frames(base: Path) -> torch.Tensor:
 
 @register_model("folder")
 class Folder(ModelBase):
-    """Videos generated elsewhere: ``<path>/<case_id>.mp4`` or a frame folder ``<path>/<case_id>/``."""
+    """Videos generated elsewhere, found by a layout pattern (tgibench.models.video_layout).
 
-    def __init__(self, path: str) -> None:
+    The default ``{case_id}``: ``<path>/<case_id>.mp4`` or a frame folder ``<path>/<case_id>/``;
+    e.g. ``pattern="{num_frames}/{folder}.mp4"`` for ``<path>/25/<folder>.mp4``.
+    """
+
+    def __init__(self, path: str, pattern: str = DEFAULT_PATTERN) -> None:
         self.path = Path(path).expanduser()
         if not self.path.is_dir():
             raise FileNotFoundError(f"folder model: {self.path} is not a directory")
+        self.pattern = check_pattern(pattern)
 
     def make_frames(self, request: GenerationRequest) -> torch.Tensor:
         case_id = request.context.case_id
@@ -57,7 +66,7 @@ class Folder(ModelBase):
                 "the folder model needs the case id to find the video: pass "
                 "context=CaseContext(case_id=...) to generate"
             )
-        return read_video_or_frames(self.path / case_id)
+        return read_case_video(self.path, self.pattern, case_id, request.num_frames)
 
 
 @register_model("command")
