@@ -11,7 +11,7 @@ import pytest
 from tgibench.eval.config import EvalConfig
 from tgibench.eval.resume import RunError
 from tgibench.eval.runner import evaluate
-from tgibench.leaderboard import LeaderboardError, load_runs
+from tgibench.leaderboard import LeaderboardError, leaderboard_markdown, load_runs
 from tgibench.metrics.registry import METRICS, register_metric
 from tgibench.rundir import RESULTS_FILE, RUN_FILE, read_rows
 
@@ -42,6 +42,8 @@ def test_runs_record_versions_and_the_leaderboard_refuses_mixed_ones(tgi_root, t
     mixed = load_runs([old, new], allow_mixed=True)
     assert mixed.metrics["pace_stability"]["mixed_versions"] == [1, 2]
     assert "mixed_versions" not in mixed.metrics["psnr"]
+    text = leaderboard_markdown(mixed)
+    assert "pace_stability: runs scored with versions 1, 2 (--allow-mixed)" in text
 
 
 def test_a_run_of_an_older_version_is_not_resumed(tgi_root, tmp_path):

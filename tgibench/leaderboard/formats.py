@@ -28,10 +28,12 @@ from tgibench.leaderboard.tables import (
     best_of,
     leaderboard_tables,
     measured_metrics,
+    motion_note,
     pillar_ranks,
     pillars,
     smoke_tests,
     unavailable_notes,
+    version_notes,
 )
 
 _LATEX_SPECIAL = {
@@ -343,7 +345,9 @@ def leaderboard_terminal(runs: Runs, width: int = TERMINAL_WIDTH, color: bool = 
         + (f" ({int(table['cases'].iloc[0])} per model)" if same_cases else "")
         + (", failed cases excluded" if table["failed"].any() else "")
         + ".",
+        *version_notes(runs),
         *unavailable_notes(runs, brief=True),
+        *motion_note(runs),
     ]
     if smoke & set(models):
         notes.append(

@@ -208,6 +208,35 @@ def unavailable_notes(runs: Runs, brief: bool = False) -> list[str]:
     return notes
 
 
+#: Metrics that a video which does not move wins, and the one to read them with.
+STILL_FAVOURED = ("lpips_frames", "clipsim_frames", "warping_error", "flicker")
+MOTION_COLUMN = "motion_reach"
+
+
+def version_notes(runs: Runs) -> list[str]:
+    """A warning per metric whose runs used different versions (``--allow-mixed``)."""
+    return [
+        f"{name}: runs scored with versions {', '.join(map(str, info['mixed_versions']))} "
+        "(--allow-mixed): its values are not comparable across those runs"
+        for name, info in runs.metrics.items()
+        if info.get("mixed_versions")
+    ]
+
+
+def motion_note(runs: Runs) -> list[str]:
+    """How to read the frame-consistency columns next to ``motion_reach`` (when both are
+    measured): a still video is perfectly "consistent"."""
+    measured = [m for m in STILL_FAVOURED if m in runs.metrics and runs.cases[m].notna().any()]
+    if not measured or MOTION_COLUMN not in runs.metrics or runs.cases[MOTION_COLUMN].isna().all():
+        return []
+    return [
+        f"{', '.join(measured)} reward a video that does not move (a still video scores "
+        f"best); read them with {MOTION_COLUMN}, the share of the ground truth's motion a "
+        "video performs (0 for a still video or a crossfade): good consistency counts only "
+        "with a motion_reach near the ground truth's 1."
+    ]
+
+
 def _smoke_notes(rows: list[Row]) -> list[str]:
     """SMOKE_NOTE if a row is a smoke test."""
     return [SMOKE_NOTE] if any(row.labels[-1].endswith(SMOKE_LABEL) for row in rows) else []
@@ -244,7 +273,9 @@ def metric_table(runs: Runs, by: str, title: str, *, notes: bool = True) -> Tabl
                     [False, False] + [key in best[m] for m in metrics],
                 )
             )
-    out.notes = unavailable_notes(runs) if notes else []
+    out.notes = (
+        [*version_notes(runs), *unavailable_notes(runs), *motion_note(runs)] if notes else []
+    )
     if by != "overall":
         out.notes.append("Best value per column within each group in bold.")
     out.notes += _smoke_notes(out.rows)
