@@ -41,7 +41,7 @@ import torch.nn.functional as F
 
 from tgibench.features.backbones import register_backbone
 from tgibench.features.checkpoint import check_load, hf_cached_file
-from tgibench.features.frozen import FrozenNetwork
+from tgibench.features.frozen import ImageTextNetwork
 from tgibench.features.preprocess import FramePreprocess
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.video import frames_per_chunk
@@ -54,7 +54,7 @@ RANDOM_INIT = "random"
 _CHECKPOINT_SUFFIXES = (".bin", ".pt", ".pth", ".safetensors", ".npz")
 
 
-class CLIPNet(FrozenNetwork):
+class CLIPNet(ImageTextNetwork):
     """A frozen open_clip model that embeds frames and texts, L2-normalised.
 
     Args:
@@ -73,11 +73,7 @@ class CLIPNet(FrozenNetwork):
         weights: str,
         is_random: bool = False,
     ) -> None:
-        super().__init__()
-        self.model = model
-        self.tokenizer = tokenizer
-        self.preprocess = preprocess
-        self.weights = weights
+        super().__init__(model, tokenizer, preprocess, weights)
         self.is_random = is_random
         self.freeze()
 

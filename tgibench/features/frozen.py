@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 import torch
+
+if TYPE_CHECKING:
+    from tgibench.features.preprocess import FramePreprocess
 
 
 class FrozenNetwork(torch.nn.Module):
@@ -22,3 +25,17 @@ class FrozenNetwork(torch.nn.Module):
     def train(self, mode: bool = True) -> Self:
         """A feature network stays in evaluation mode, whatever is asked."""
         return super().train(False)
+
+
+class ImageTextNetwork(FrozenNetwork):
+    """A frozen image-text network (CLIP, X-CLIP): the model, its tokenizer, its frame
+    preprocessing (equal to the reference pipeline's) and what its weights are."""
+
+    def __init__(
+        self, model: Any, tokenizer: Any, preprocess: FramePreprocess, weights: str
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.tokenizer = tokenizer
+        self.preprocess = preprocess
+        self.weights = weights

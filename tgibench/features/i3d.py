@@ -47,7 +47,7 @@ from tgibench.features.checkpoint import (
     resolve_checkpoint,
 )
 from tgibench.features.frozen import FrozenNetwork
-from tgibench.features.store import FeatureStore, register_feature
+from tgibench.features.store import FeatureStore, generated_and_truth, register_feature
 from tgibench.video import to_float
 from tgibench.weights import WeightsLocation, WeightsMismatchError
 
@@ -307,8 +307,4 @@ def _i3d_backbone(
 @register_feature("i3d", backbones=("i3d",))
 def _i3d_feature(store: FeatureStore) -> dict[str, torch.Tensor]:
     """I3D features (1, D) of the generated video ("fake") and the ground truth ("real")."""
-    net = cast(I3DFeatures, store.backbone("i3d"))
-    target = store.inputs.target
-    if target is None:
-        raise ValueError("the i3d feature needs the ground-truth video")
-    return {"fake": net(store.inputs.video), "real": net(target)}
+    return generated_and_truth(store, "i3d")

@@ -21,7 +21,7 @@ torch's hub cache). Any other network that maps frames to features can replace i
 from __future__ import annotations
 
 import os
-from typing import Any, cast
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -36,7 +36,7 @@ from tgibench.features.checkpoint import (
     resolve_checkpoint,
 )
 from tgibench.features.frozen import FrozenNetwork
-from tgibench.features.store import FeatureStore, register_feature
+from tgibench.features.store import FeatureStore, generated_and_truth, register_feature
 from tgibench.video import frames_per_chunk, to_float
 from tgibench.weights import WeightsLocation
 
@@ -207,8 +207,4 @@ def _inception_backbone(weights: str | None = None, cache_dir: str | None = None
 @register_feature("inception", backbones=("inception",))
 def _inception_feature(store: FeatureStore) -> dict[str, torch.Tensor]:
     """Inception pool3 features of every generated frame ("fake") and ground-truth frame ("real")."""
-    net = cast(InceptionFeatures, store.backbone("inception"))
-    target = store.inputs.target
-    if target is None:
-        raise ValueError("the inception feature needs the ground-truth video")
-    return {"fake": net(store.inputs.video), "real": net(target)}
+    return generated_and_truth(store, "inception")

@@ -133,3 +133,13 @@ class FeatureStore:
     def computed(self) -> list[str]:
         """Names of the features computed so far (each exactly once)."""
         return list(self._cache)
+
+
+def generated_and_truth(store: FeatureStore, backbone: str) -> dict[str, Any]:
+    """``{"fake": net(video), "real": net(ground truth)}`` with the shared backbone
+    ``backbone``: the per-case features of a run-level distribution metric (FID, FVD)."""
+    target = store.inputs.target
+    if target is None:
+        raise ValueError(f"the {backbone} feature needs the ground-truth video")
+    net = store.backbone(backbone)
+    return {"fake": net(store.inputs.video), "real": net(target)}

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from tgibench.features.backbones import register_backbone
 from tgibench.features.checkpoint import hf_cached_file
 from tgibench.features.clip import note_truncated
-from tgibench.features.frozen import FrozenNetwork
+from tgibench.features.frozen import ImageTextNetwork
 from tgibench.features.preprocess import FramePreprocess
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.weights import (
@@ -75,7 +75,7 @@ def sample_indices(num_frames: int, n: int) -> torch.Tensor:
     return torch.linspace(0, num_frames - 1, n).round().long()
 
 
-class XCLIPNet(FrozenNetwork):
+class XCLIPNet(ImageTextNetwork):
     """A frozen ``XCLIPModel`` with its tokenizer and frame preprocessing.
 
     Args:
@@ -88,11 +88,7 @@ class XCLIPNet(FrozenNetwork):
     def __init__(
         self, model: Any, tokenizer: Any, preprocess: FramePreprocess, weights: str
     ) -> None:
-        super().__init__()
-        self.model = model
-        self.tokenizer = tokenizer
-        self.preprocess = preprocess
-        self.weights = weights
+        super().__init__(model, tokenizer, preprocess, weights)
         self.num_frames = int(model.config.vision_config.num_frames)
         self.freeze()
 
