@@ -8,6 +8,8 @@ feature's distances to the given keyframes.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from tgibench.features.store import FeatureStore
@@ -21,53 +23,33 @@ from tgibench.metrics.functional.consistency import (
 )
 from tgibench.metrics.registry import register_metric
 
-
-@register_metric(
-    "lpips_frames",
-    pillar="consistency",
-    higher_is_better=False,
-    value_range=(0.0, 1.0),
-    features=("lpips",),
+#: register_metric with what the metrics declared by it below have in common.
+_distance = partial(
+    register_metric, pillar="consistency", higher_is_better=False, value_range=(0.0, 1.0)
 )
+
+
+@_distance("lpips_frames", features=("lpips",))
 def _lpips_frames(store: FeatureStore) -> float:
     """Mean LPIPS between adjacent generated frames (the paper's LPIPS-frames)."""
     return float(store["lpips"].adjacent.mean())
 
 
-@register_metric(
-    "warping_error",
-    pillar="consistency",
-    higher_is_better=False,
-    value_range=(0.0, 1.0),
-    features=("motion",),
-    version=2,  # 2: DIS flow (1: Farneback)
-)
+# version 2: DIS flow (version 1: Farneback)
+@_distance("warping_error", features=("motion",), version=2)
 def _warping_error(store: FeatureStore) -> float:
     """Occlusion-masked flow warping error of adjacent frames (EvalCrafter-style)."""
     return float(store["motion"].warp_error.mean())
 
 
-@register_metric(
-    "flicker",
-    pillar="consistency",
-    higher_is_better=False,
-    value_range=(0.0, 1.0),
-    features=("motion",),
-    version=2,  # 2: DIS flow (1: Farneback)
-)
+# version 2: DIS flow (version 1: Farneback)
+@_distance("flicker", features=("motion",), version=2)
 def _flicker(store: FeatureStore) -> float:
     """Back-and-forth brightness change that motion does not explain (temporal flicker)."""
     return float(flicker_values(store["motion"]).mean())
 
 
-@register_metric(
-    "keyframe_adherence",
-    pillar="consistency",
-    higher_is_better=False,
-    value_range=(0.0, 1.0),
-    needs=("keyframes",),
-    features=("lpips",),
-)
+@_distance("keyframe_adherence", needs=("keyframes",), features=("lpips",))
 def _keyframe_adherence(store: FeatureStore) -> float:
     """Mean LPIPS of generated frames 0 and T-1 to the given keyframes."""
     return float(store["lpips"].to_keyframes.mean())

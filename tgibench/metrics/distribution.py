@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar, Protocol
 
 import torch
@@ -53,30 +54,25 @@ def _finalize(cases: list[dict[str, Any]]) -> float:
     return float(frechet_feature_distance(fake, real))
 
 
-@register_metric(
-    "fid",
+#: FID and FVD alike: Fréchet distances of a run's generated set to its ground-truth set.
+_set_distance = partial(
+    register_metric,
     pillar="distribution",
     higher_is_better=False,
     value_range=(0.0, math.inf),
     needs=("target",),
-    features=("inception",),
     finalize=_finalize,
 )
+
+
+@_set_distance("fid", features=("inception",))
 def _fid(store: FeatureStore) -> dict[str, torch.Tensor]:
     """FID over frames (Inception-v3 pool3), generated vs ground-truth set; run-level."""
     features: dict[str, torch.Tensor] = store["inception"]
     return features
 
 
-@register_metric(
-    "fvd",
-    pillar="distribution",
-    higher_is_better=False,
-    value_range=(0.0, math.inf),
-    needs=("target",),
-    features=("i3d",),
-    finalize=_finalize,
-)
+@_set_distance("fvd", features=("i3d",))
 def _fvd(store: FeatureStore) -> dict[str, torch.Tensor]:
     """FVD over whole clips (I3D Kinetics-400 logits), generated vs ground-truth set; run-level."""
     features: dict[str, torch.Tensor] = store["i3d"]

@@ -10,6 +10,8 @@ does not move wins. The maths is in ``tgibench.metrics.functional.pace``.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from tgibench.features.store import FeatureStore
@@ -22,8 +24,10 @@ from tgibench.metrics.functional.pace import (
 )
 from tgibench.metrics.registry import register_metric, register_parts
 
+#: What the pace metrics declare alike: the shared flow passes they read, the validation.
 _FEATURES = ("motion", "target_motion")
 _REFERENCE = "docs/metrics.md#pace-stability (validated by benchmarks/pace_study.py)"
+_from_motion = partial(register_metric, features=_FEATURES, reference=_REFERENCE)
 
 
 def _parts(store: FeatureStore) -> PaceParts:
@@ -32,14 +36,8 @@ def _parts(store: FeatureStore) -> PaceParts:
     return pace_parts(store["motion"], reference)
 
 
-@register_metric(
-    "pace_stability",
-    pillar="pace",
-    higher_is_better=True,
-    value_range=(0.0, 1.0),
-    features=_FEATURES,
-    version=2,
-    reference=_REFERENCE,
+@_from_motion(
+    "pace_stability", pillar="pace", higher_is_better=True, value_range=(0.0, 1.0), version=2
 )
 def _pace_stability(store: FeatureStore) -> float:
     """Even travel from first to last keyframe by motion: no stall, jump, fade or going back."""
@@ -58,20 +56,18 @@ register_parts(
     pillar="pace",
     higher_is_better=False,
     value_range=(0.0, 1.0),
-    features=_FEATURES,
     version=2,
+    features=_FEATURES,
     reference=_REFERENCE,
 )
 
 
-@register_metric(
+@_from_motion(
     "motion_reach",
     pillar="consistency",
     higher_is_better=True,
     value_range=(0.0, 1.0),
     needs=("target",),
-    features=_FEATURES,
-    reference=_REFERENCE,
 )
 def _motion_reach(store: FeatureStore) -> float:
     """Share of the ground truth's motion the video performs (0: still or crossfade)."""

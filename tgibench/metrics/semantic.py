@@ -18,6 +18,7 @@ every registered scorer and is unavailable when none is registered::
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import torch
@@ -49,6 +50,12 @@ Text = str | torch.Tensor
 #: The VQA scorers ``vqa_score`` averages (name → ``fn(video, prompt) -> float in [0, 1]``).
 VQA_SCORERS: Registry[VQAScorer] = Registry("VQA scorer")
 
+#: register_metric with what the metrics declared by it below have in common.
+_cosine = partial(
+    register_metric, pillar="semantic", higher_is_better=True, value_range=(-1.0, 1.0)
+)
+_share = partial(register_metric, pillar="semantic", higher_is_better=True, value_range=(0.0, 1.0))
+
 
 def register_vqa_scorer(name: str, scorer: VQAScorer) -> VQAScorer:
     """Add a VQA scorer ``scorer(video, prompt) -> probability in [0, 1]`` to ``vqa_score``."""
@@ -67,14 +74,7 @@ def _clipsim_frames(store: FeatureStore) -> float:
     return float(adjacent_cosine(store["clip"].frames).mean())
 
 
-@register_metric(
-    "clip_score",
-    pillar="semantic",
-    higher_is_better=True,
-    value_range=(-1.0, 1.0),
-    needs=("caption",),
-    features=("clip",),
-)
+@_cosine("clip_score", needs=("caption",), features=("clip",))
 def _clip_score(store: FeatureStore) -> float:
     """Mean over frames of the CLIP cosine between frame and caption (raw cosine)."""
     embeddings = store["clip"]
@@ -86,14 +86,7 @@ def _trajectory(store: FeatureStore) -> TrajectoryParts:
     return trajectory_parts(embeddings.frames, embeddings.first_desc, embeddings.last_desc)
 
 
-@register_metric(
-    "desc_trajectory",
-    pillar="semantic",
-    higher_is_better=True,
-    value_range=(0.0, 1.0),
-    needs=("descriptions",),
-    features=("clip",),
-)
+@_share("desc_trajectory", needs=("descriptions",), features=("clip",))
 def _desc_trajectory(store: FeatureStore) -> float:
     """Progress from the first to the last keyframe description: monotone, right ends, even."""
     return _trajectory(store).score
@@ -115,27 +108,13 @@ register_parts(
 )
 
 
-@register_metric(
-    "xclip_score",
-    pillar="semantic",
-    higher_is_better=True,
-    value_range=(-1.0, 1.0),
-    needs=("caption",),
-    features=("xclip",),
-)
+@_cosine("xclip_score", needs=("caption",), features=("xclip",))
 def _xclip_score(store: FeatureStore) -> float:
     """X-CLIP text-video cosine similarity, 8 uniformly sampled frames (paper's X-CLIP)."""
     return float(store["xclip"])
 
 
-@register_metric(
-    "vqa_score",
-    pillar="semantic",
-    higher_is_better=True,
-    value_range=(0.0, 1.0),
-    needs=("caption",),
-    default=False,
-)
+@_share("vqa_score", needs=("caption",), default=False)
 def _vqa_score(store: FeatureStore) -> float:
     """Mean of the registered VQA scorers (register_vqa_scorer); none registered: unavailable."""
     names = VQA_SCORERS.names()
