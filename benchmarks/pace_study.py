@@ -264,7 +264,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     lengths = [int(n) for n in args.lengths.split(",")]
-    full, halved = run(lengths, args.half, args.baselines, args.max_clips, args.workers, args.cache)
+    full, halved = run(
+        lengths,
+        args.half,
+        args.baselines,
+        args.max_clips,
+        args.workers,
+        args.cache,
+        extra=args.clips == "extra",
+    )
     scorings: list[str] = [s for s in full[0].scores if not s.endswith("+target")]
     for score in scorings:
         print_table(f"### {score}", summarize(full, score))
