@@ -36,7 +36,7 @@ A video of T frames has n = T-1 steps. Its parts, each 0 when the pace is perfec
   first frame to the last, ``q(k) = d(k, 0) / (d(k, 0) + d(k, T-1))``, going down. A video
   must be seen going back both ways to be penalised (flow is blind to lighting, the
   thumbnails to large motion). The flow view also counts half the path's inefficiency
-  over windows of n/2 pairs (jerky, shuffled frames whose local sums point nowhere).
+  over windows of n/4 pairs (jerky, shuffled frames whose local sums point nowhere).
 
 ``pace_stability = (1 - irregularity)(1 - drift)(1 - fade)(1 - backtrack)``, in [0, 1],
 higher is better. With a target (the ground truth), irregularity, fade and backtrack count
@@ -173,7 +173,7 @@ def _fade(motion: MotionStats) -> float:
 def _flow_backtrack(motion: MotionStats) -> float:
     """Share of flow going back: the larger of (a) each cell's flow projected on the sum of
     its flows over ±n/4 pairs (the local path), counted where negative, and (b) half the
-    path's inefficiency over windows of n/2 pairs (1 - |net flow| / path length), which
+    path's inefficiency over windows of n/4 pairs (1 - |net flow| / path length), which
     sees jerky shuffles whose local sums point nowhere."""
     flows = motion.grid.double().flatten(1, 2)  # (n, cells, 2)
     n = flows.shape[0]
@@ -186,7 +186,7 @@ def _flow_backtrack(motion: MotionStats) -> float:
         backward += float(along.clamp(max=0).abs().sum())
         forward += float(along.clamp(min=0).sum())
     against_path = backward / max(backward + forward, _EPS)
-    width = max(2, 2 * half)
+    width = max(2, half)
     efficiencies = []
     for start in range(max(1, n - width + 1)):
         window = flows[start : start + width]
