@@ -8,10 +8,11 @@ feature's distances to the given keyframes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from tgibench.features.store import FeatureStore
-from tgibench.metrics.base import MeanOverVideos, WithLPIPSNet
 from tgibench.metrics.functional.consistency import (
     flicker,
     flicker_values,
@@ -19,7 +20,10 @@ from tgibench.metrics.functional.consistency import (
     lpips_frames,
     warping_error,
 )
-from tgibench.metrics.registry import register_metric
+from tgibench.metrics.registry import lazy_metric_classes, register_metric
+
+if TYPE_CHECKING:
+    from torchmetrics import Metric
 
 
 @register_metric(
@@ -73,40 +77,47 @@ def _keyframe_adherence(store: FeatureStore) -> float:
     return float(store["lpips"].to_keyframes.mean())
 
 
-class LPIPSFrames(WithLPIPSNet, metric="lpips_frames"):
-    """Mean adjacent-frame LPIPS (the paper's LPIPS-frames), lower is better."""
+def _classes() -> list[type[Metric]]:
+    """The pillar's metric classes (torchmetrics: built on first access, see below)."""
+    from tgibench.metrics._base import MeanOverVideos, WithLPIPSNet
 
-    function = staticmethod(lpips_frames)
-    needs_target = False
+    class LPIPSFrames(WithLPIPSNet, metric="lpips_frames"):
+        """Mean adjacent-frame LPIPS (the paper's LPIPS-frames), lower is better."""
+
+        function = staticmethod(lpips_frames)
+        needs_target = False
+
+    class WarpingError(MeanOverVideos, metric="warping_error"):
+        """Mean flow warping error, lower is better, range [0, 1]: ``update(video)``."""
+
+        function = staticmethod(warping_error)
+        needs_target = False
+
+    class Flicker(MeanOverVideos, metric="flicker"):
+        """Mean motion-compensated temporal flicker, lower is better, range [0, 1]: ``update(video)``."""
+
+        function = staticmethod(flicker)
+        needs_target = False
+
+    class KeyframeAdherence(WithLPIPSNet, metric="keyframe_adherence"):
+        """Mean LPIPS of end frames to the given keyframes, lower is better.
+
+        ``update(video, keyframes)`` with ``keyframes`` (2, 3, H, W) = (first, last), or a
+        batch (B, T, 3, H, W) with (B, 2, 3, H, W).
+        """
+
+        function = staticmethod(keyframe_adherence)
+
+        def update(self, video: torch.Tensor, keyframes: torch.Tensor | None = None) -> None:
+            """Add one video (or a batch) with its given keyframes."""
+            if keyframes is None:
+                raise ValueError(
+                    "KeyframeAdherence needs the given keyframes: update(video, keyframes)"
+                )
+            super().update(video, keyframes)
+
+    return [LPIPSFrames, WarpingError, Flicker, KeyframeAdherence]
 
 
-class WarpingError(MeanOverVideos, metric="warping_error"):
-    """Mean flow warping error, lower is better, range [0, 1]: ``update(video)``."""
-
-    function = staticmethod(warping_error)
-    needs_target = False
-
-
-class Flicker(MeanOverVideos, metric="flicker"):
-    """Mean motion-compensated temporal flicker, lower is better, range [0, 1]: ``update(video)``."""
-
-    function = staticmethod(flicker)
-    needs_target = False
-
-
-class KeyframeAdherence(WithLPIPSNet, metric="keyframe_adherence"):
-    """Mean LPIPS of end frames to the given keyframes, lower is better.
-
-    ``update(video, keyframes)`` with ``keyframes`` (2, 3, H, W) = (first, last), or a
-    batch (B, T, 3, H, W) with (B, 2, 3, H, W).
-    """
-
-    function = staticmethod(keyframe_adherence)
-
-    def update(self, video: torch.Tensor, keyframes: torch.Tensor | None = None) -> None:
-        """Add one video (or a batch) with its given keyframes."""
-        if keyframes is None:
-            raise ValueError(
-                "KeyframeAdherence needs the given keyframes: update(video, keyframes)"
-            )
-        super().update(video, keyframes)
+#: ``LPIPSFrames``, ``WarpingError``, ``Flicker`` and ``KeyframeAdherence``, built when first imported (lazy_metric_classes).
+__getattr__ = lazy_metric_classes(__name__, _classes)

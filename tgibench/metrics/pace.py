@@ -10,17 +10,21 @@ does not move wins. The maths is in ``tgibench.metrics.functional.pace``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from tgibench.features.store import FeatureStore
-from tgibench.metrics.base import MeanOverVideos
 from tgibench.metrics.functional.pace import (
     PaceParts,
     motion_reach_of,
     pace_parts,
     pace_stability,
 )
-from tgibench.metrics.registry import register_metric
+from tgibench.metrics.registry import lazy_metric_classes, register_metric
+
+if TYPE_CHECKING:
+    from torchmetrics import Metric
 
 _FEATURES = ("motion", "target_motion")
 _REFERENCE = "docs/metrics.md#pace-stability (validated by benchmarks/pace_study.py)"
@@ -83,17 +87,27 @@ def _motion_reach(store: FeatureStore) -> float:
     return motion_reach_of(store["motion"], store["target_motion"])
 
 
-class PaceStability(MeanOverVideos, metric="pace_stability"):
-    """Mean pace stability, higher is better, range [0, 1]; see ``functional.pace_stability``.
+def _classes() -> list[type[Metric]]:
+    """The pillar's metric classes (torchmetrics: built on first access, see below)."""
+    from tgibench.metrics._base import MeanOverVideos
 
-    ``update(video)`` judges against constant speed, ``update(video, target)`` against the
-    ground truth's pace; (T, 3, H, W) or batches (B, T, 3, H, W).
-    """
+    class PaceStability(MeanOverVideos, metric="pace_stability"):
+        """Mean pace stability, higher is better, range [0, 1]; see ``functional.pace_stability``.
 
-    function = staticmethod(pace_stability)
+        ``update(video)`` judges against constant speed, ``update(video, target)`` against the
+        ground truth's pace; (T, 3, H, W) or batches (B, T, 3, H, W).
+        """
 
-    def update(self, video: torch.Tensor, target: torch.Tensor | None = None) -> None:
-        """Add one video (or a batch), with its ground truth if there is one."""
-        values = type(self).function(video, target)
-        self.total += values.double().sum()
-        self.count += values.numel()
+        function = staticmethod(pace_stability)
+
+        def update(self, video: torch.Tensor, target: torch.Tensor | None = None) -> None:
+            """Add one video (or a batch), with its ground truth if there is one."""
+            values = type(self).function(video, target)
+            self.total += values.double().sum()
+            self.count += values.numel()
+
+    return [PaceStability]
+
+
+#: ``PaceStability``, built when first imported (lazy_metric_classes).
+__getattr__ = lazy_metric_classes(__name__, _classes)

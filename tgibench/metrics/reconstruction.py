@@ -6,12 +6,16 @@ Per-case definitions (read by the runner from shared features) and metric classe
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from tgibench.features.store import FeatureStore
-from tgibench.metrics.base import MeanOverVideos, WithLPIPSNet
 from tgibench.metrics.functional.reconstruction import lpips, psnr, ssim
-from tgibench.metrics.registry import register_metric
+from tgibench.metrics.registry import lazy_metric_classes, register_metric
+
+if TYPE_CHECKING:
+    from torchmetrics import Metric
 
 
 def _video_and_target(store: FeatureStore) -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,19 +62,27 @@ def _lpips(store: FeatureStore) -> float:
     return float(store["lpips"].to_target[1:-1].mean())
 
 
-class PSNR(MeanOverVideos, metric="psnr"):
-    """Mean PSNR (dB) of in-between frames, higher is better; see ``functional.psnr``."""
+def _classes() -> list[type[Metric]]:
+    """The pillar's metric classes (torchmetrics: built on first access, see below)."""
+    from tgibench.metrics._base import MeanOverVideos, WithLPIPSNet
 
-    function = staticmethod(psnr)
+    class PSNR(MeanOverVideos, metric="psnr"):
+        """Mean PSNR (dB) of in-between frames, higher is better; see ``functional.psnr``."""
+
+        function = staticmethod(psnr)
+
+    class SSIM(MeanOverVideos, metric="ssim"):
+        """Mean SSIM of in-between frames, higher is better; see ``functional.ssim``."""
+
+        function = staticmethod(ssim)
+
+    class LPIPS(WithLPIPSNet, metric="lpips"):
+        """Mean LPIPS of in-between frames to ground truth, lower is better."""
+
+        function = staticmethod(lpips)
+
+    return [PSNR, SSIM, LPIPS]
 
 
-class SSIM(MeanOverVideos, metric="ssim"):
-    """Mean SSIM of in-between frames, higher is better; see ``functional.ssim``."""
-
-    function = staticmethod(ssim)
-
-
-class LPIPS(WithLPIPSNet, metric="lpips"):
-    """Mean LPIPS of in-between frames to ground truth, lower is better."""
-
-    function = staticmethod(lpips)
+#: ``PSNR``, ``SSIM`` and ``LPIPS``, built when first imported (lazy_metric_classes).
+__getattr__ = lazy_metric_classes(__name__, _classes)

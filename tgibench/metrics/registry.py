@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tgibench.features.store import FEATURES, FeatureStore
 from tgibench.registry import Registry
+
+if TYPE_CHECKING:
+    from torchmetrics import Metric
 
 #: The pillars a metric belongs to, in the order tables show them.
 PILLARS: tuple[str, ...] = ("consistency", "semantic", "pace", "reconstruction", "distribution")
@@ -180,3 +183,31 @@ def select_metrics(names: Iterable[str] | None = None) -> list[MetricDef]:
             group = [METRICS.get(name)]
         chosen.extend(m for m in group if m not in chosen)
     return sorted(chosen, key=lambda m: PILLARS.index(m.pillar))
+
+
+def lazy_metric_classes(
+    module: str, build: Callable[[], list[type[Metric]]]
+) -> Callable[[str], type[Metric]]:
+    """A module ``__getattr__`` (PEP 562) giving the metric classes that ``build()``
+    defines, built on the first access to any of them.
+
+    The classes subclass ``torchmetrics.Metric``, and importing torchmetrics takes seconds
+    (it imports transformers, torchvision and scipy), while the per-case definitions that
+    the runner and ``tgibench metrics`` use need none of it. So a pillar module registers
+    its definitions when imported, keeps its classes in the same file inside ``build``,
+    and ends with ``__getattr__ = lazy_metric_classes(__name__, _classes)``:
+    ``from tgibench.metrics.reconstruction import PSNR`` builds them then. Each class is
+    given the module as its home (``__module__``, ``__qualname__``), so it pickles.
+    """
+    built: dict[str, type[Metric]] = {}
+
+    def __getattr__(name: str) -> type[Metric]:
+        if not name.startswith("__") and not built:
+            for cls in build():
+                cls.__module__, cls.__qualname__ = module, cls.__name__
+                built[cls.__name__] = cls
+        if name in built:
+            return built[name]
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
