@@ -6,6 +6,7 @@ Heavy imports stay inside the command that needs them, so ``tgibench --help`` is
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -108,8 +109,6 @@ def _set_offline(offline: bool) -> None:
 
 def _since_process_start() -> float:
     """Seconds since this process started (Linux's /proc; 0 where there is none)."""
-    import os
-
     try:
         stat = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
         uptime = float(Path("/proc/uptime").read_text().split()[0])
@@ -509,6 +508,11 @@ def info(
 
 
 def main() -> None:
+    # Idle OpenMP threads sleep instead of spinning (set before torch is imported; results
+    # do not change): spinning threads take the cores that OpenCV, the worker processes and
+    # other jobs need, which made `evaluate` 3.5x slower on a busy 2-core machine
+    # (docs/performance.md). OMP_WAIT_POLICY=ACTIVE in the environment keeps spinning.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app()
 
 
