@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +39,8 @@ from tgibench.video.flow import dis_flow
 #: Backbone options of the benchmark: CLIP at its real size with random weights.
 BACKBONE_OPTIONS: dict[str, dict[str, Any]] = {"clip": {"pretrained": "random"}}
 OFFLINE_BACKBONES = {"lpips-alex", "clip"}
-#: Timings are the best of this many interleaved repeats (raise it on a quiet machine).
-REPEATS = 1
+#: Interleaved rounds of each timing, by ``quick``: a ratio is the median of its rounds'.
+REPEATS = {True: 3, False: 2}
 CAPTION = "The camera pans across an astronaut in a spacesuit."
 FIRST_DESC, LAST_DESC = "An American flag beside an astronaut.", "A model space shuttle."
 
@@ -126,29 +128,39 @@ def time_separately(paths: tuple[Path, Path], nets: Backbones, metrics: list[Met
     return time.perf_counter() - start
 
 
-@torch.no_grad()
 def time_floor(paths: tuple[Path, Path], nets: Backbones) -> float:
     """Seconds of the unavoidable work: decode both files once, one forward pass of each
     distinct backbone over the frames it must see (LPIPS: video, ground truth and the two
     keyframes; CLIP: video frames and three texts), one optical flow per adjacent pair."""
     start = time.perf_counter()
-    inputs = _inputs(*paths)
-    lpips_net, clip_net = nets.get("lpips-alex"), nets.get("clip")
+    floor_passes(_inputs(*paths), nets, [CAPTION, FIRST_DESC, LAST_DESC])
+    return time.perf_counter() - start
+
+
+@torch.no_grad()
+def floor_passes(inputs: ScoringInputs, nets: Backbones, texts: list[str] | None) -> None:
+    """The floor's computations on decoded inputs: LPIPS features of the video, the ground
+    truth and the two keyframes; CLIP embeddings of the video's frames and of ``texts``
+    (None: no CLIP); one DIS flow per adjacent pair of the video's frames, in luma at most
+    :data:`~tgibench.features.motion.MAX_SIDE` pixels on the long side, as the metrics
+    measure motion."""
+    lpips_net = nets.get("lpips-alex")
     for frames in (inputs.video, inputs.target):
         assert frames is not None
         for chunk in frames.split(8):
             lpips_net.features(to_float(chunk))
     assert inputs.first is not None and inputs.last is not None
     lpips_net.features(torch.stack([inputs.first, inputs.last]))
-    clip_net.encode_images(inputs.video)
-    clip_net.encode_texts([CAPTION, FIRST_DESC, LAST_DESC])
+    if texts is not None:
+        clip_net = nets.get("clip")
+        clip_net.encode_images(inputs.video)
+        clip_net.encode_texts(texts)
     height, width = inputs.video.shape[-2:]
     scale = min(1.0, MAX_SIDE / max(height, width))
     size = (round(width * scale), round(height * scale))
     gray = [_gray(frame, size) for frame in inputs.video]
     for a, b in itertools.pairwise(gray):
         dis_flow(a, b)
-    return time.perf_counter() - start
 
 
 def _gray(frame: torch.Tensor, size: tuple[int, int]) -> Any:
@@ -160,13 +172,19 @@ def _gray(frame: torch.Tensor, size: tuple[int, int]) -> Any:
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
-def _best_interleaved(runs: dict[str, Any], repeats: int) -> dict[str, float]:
-    """Best-of-``repeats`` seconds of each callable, the callables alternating."""
-    best = dict.fromkeys(runs, float("inf"))
+def interleaved(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
+    """Seconds of each callable in each of ``repeats`` rounds, the callables alternating
+    within a round (so that a ratio of two of them is taken under the same load)."""
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
-            best[name] = min(best[name], run())
-    return best
+            seconds[name].append(run())
+    return seconds
+
+
+def ratios(numerator: list[float], denominator: list[float]) -> list[float]:
+    """Round-by-round ratios of two :func:`interleaved` series, rounded to 0.001."""
+    return [round(n / d, 3) for n, d in zip(numerator, denominator, strict=True)]
 
 
 def measure_scoring(quick: bool) -> list[dict[str, Any]]:
@@ -174,12 +192,15 @@ def measure_scoring(quick: bool) -> list[dict[str, Any]]:
 
     The ratios are the steady state of a benchmark run: the ground truth's motion is in the
     feature cache (it is computed once per case, for the first model); ``suite_cold``
-    in the detail is the first model's cost.
+    in the detail is the first model's cost. Each shape is measured in :data:`REPEATS`
+    interleaved rounds; a ratio is the median of its rounds' ratios (``per_repeat``: the
+    largest over the shapes, whose rounds are listed).
     """
     shapes = [(25, 256, 256)] if quick else [(25, 256, 256), (81, 256, 256), (81, 480, 832)]
+    repeats = REPEATS[quick]
     metrics = suite_metrics()
     nets = backbones()
-    speedups, floors, cold_floors = {}, {}, {}
+    seconds, speedups, floors, cold_floors = {}, {}, {}, {}
     user_cache = os.environ.get("TGIBENCH_CACHE")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TGIBENCH_CACHE"] = str(Path(tmp) / "cache")  # leave the user's alone
@@ -188,40 +209,49 @@ def measure_scoring(quick: bool) -> list[dict[str, Any]]:
             folder.mkdir()
             paths = make_videos(folder, frames, height, width)
             time_suite(paths, nets, metrics)  # warm caches (first-call allocations)
-            seconds = _best_interleaved(
+            timed = interleaved(
                 {
                     "suite": lambda p=paths: time_suite(p, nets, metrics),
                     "suite_cold": lambda p=paths: time_suite_cold(p, nets, metrics),
                     "separately": lambda p=paths: time_separately(p, nets, metrics),
                     "floor": lambda p=paths: time_floor(p, nets),
                 },
-                REPEATS,
+                repeats,
             )
             key = f"{frames}x{height}x{width}"
-            speedups[key] = {**{k: round(v, 2) for k, v in seconds.items()}}
-            speedups[key]["ratio"] = round(seconds["separately"] / seconds["suite"], 2)
-            floors[key] = round(seconds["suite"] / seconds["floor"], 2)
-            cold_floors[key] = round(seconds["suite_cold"] / seconds["floor"], 2)
+            seconds[key] = {k: [round(v, 2) for v in vs] for k, vs in timed.items()}
+            speedups[key] = ratios(timed["separately"], timed["suite"])
+            floors[key] = ratios(timed["suite"], timed["floor"])
+            cold_floors[key] = ratios(timed["suite_cold"], timed["floor"])
     if user_cache is None:
         os.environ.pop("TGIBENCH_CACHE")
     else:
         os.environ["TGIBENCH_CACHE"] = user_cache
-    names = [m.name for m in metrics]
-    first = next(iter(speedups))
+    worst_speedup = min(speedups, key=lambda k: statistics.median(speedups[k]))
+    worst_floor = max(floors, key=lambda k: statistics.median(floors[k]))
+    median = {k: statistics.median(v) for k, v in floors.items()}
     return [
         {
             "name": "shared_features_speedup",
-            "ratio": speedups[first]["ratio"]
-            if quick
-            else min(v["ratio"] for v in speedups.values()),
+            "ratio": statistics.median(speedups[worst_speedup]),
             "goal": 2.0,
-            "detail": {"metrics": names, "seconds": speedups},
+            "per_repeat": speedups[worst_speedup],
+            "detail": {
+                "metrics": [m.name for m in metrics],
+                "by_shape": {k: statistics.median(v) for k, v in speedups.items()},
+                "seconds": seconds,
+            },
         },
         {
             "name": "suite_vs_floor",
-            "ratio": floors[first] if quick else max(floors.values()),
-            "goal": 1.3,
-            "detail": {"by_shape": floors, "by_shape_first_model": cold_floors},
+            "ratio": median[worst_floor],
+            "goal": 1.2,
+            "per_repeat": floors[worst_floor],
+            "detail": {
+                "by_shape": median,
+                "per_repeat_by_shape": floors,
+                "by_shape_first_model": {k: statistics.median(v) for k, v in cold_floors.items()},
+            },
         },
     ]
 
@@ -254,6 +284,16 @@ def peak_memory_child(video_path: str, target_path: str, height: int, width: int
     print((_status_kib("VmHWM") - before) * 1024)
 
 
+#: glibc allocator settings of the children that measure peak memory. Freed memory stays
+#: in glibc's arenas and the threshold above which blocks are mapped apart (and returned at
+#: once) moves with what was freed before, so resident memory measured the allocator's
+#: history as much as the scoring (repeats of one child varied from 332 to 940 MiB). Two
+#: arenas and a fixed 1 MiB threshold make it measure what the scoring holds at its peak.
+ALLOCATOR_ENV = {"MALLOC_ARENA_MAX": "2", "MALLOC_MMAP_THRESHOLD_": str(1 << 20)}
+#: Fresh children per measurement, by ``quick``: the ratio is their median.
+MEMORY_REPEATS = {True: 3, False: 3}
+
+
 def _peak_extra_bytes(video: Path, target: Path | None, height: int, width: int) -> int:
     code = (
         "import benchmarks.scoring as s; "
@@ -267,6 +307,7 @@ def _peak_extra_bytes(video: Path, target: Path | None, height: int, width: int)
         cwd=Path(__file__).resolve().parents[1],
         env={
             **os.environ,
+            **ALLOCATOR_ENV,
             "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "2"),
             "TGIBENCH_CACHE": str(video.parent / "cache"),
         },
@@ -276,23 +317,28 @@ def _peak_extra_bytes(video: Path, target: Path | None, height: int, width: int)
 
 def measure_peak_memory(quick: bool) -> dict[str, Any]:
     """Peak memory beyond the loaded weights while scoring an 81x480x832 video with its
-    ground truth (the ratio) and without it, over the size of that video as uint8."""
+    ground truth (the ratio) and without it, over the size of that video as uint8: the
+    median of :data:`MEMORY_REPEATS` fresh children (:data:`ALLOCATOR_ENV`)."""
     frames, height, width = (25, 256, 448) if quick else (81, 480, 832)
     video_bytes = frames * 3 * height * width
+    repeats = MEMORY_REPEATS[quick]
     with tempfile.TemporaryDirectory() as tmp:
         video, target = make_videos(Path(tmp), frames, height, width)
-        with_target = _peak_extra_bytes(video, target, height, width)
+        with_target = [_peak_extra_bytes(video, target, height, width) for _ in range(repeats)]
         without_target = None if quick else _peak_extra_bytes(video, None, height, width)
+    per_repeat = [round(b / video_bytes, 3) for b in with_target]
     return {
         "name": "peak_memory_vs_video",
-        "ratio": round(with_target / video_bytes, 2),
+        "ratio": statistics.median(per_repeat),
         "goal": 3.0,
+        "per_repeat": per_repeat,
         "detail": {
             "video": f"{frames}x{height}x{width} uint8, {video_bytes / 2**20:.0f} MiB",
-            "peak_extra_mib_with_ground_truth": round(with_target / 2**20),
+            "peak_extra_mib_with_ground_truth": [round(b / 2**20) for b in with_target],
             "ratio_without_ground_truth": (
                 None if without_target is None else round(without_target / video_bytes, 2)
             ),
+            "allocator": ALLOCATOR_ENV,
             "includes": "the decoded uint8 video (and ground truth) and every feature pass",
         },
     }

@@ -22,6 +22,7 @@ EXPECTED = {
     "peak_memory_vs_video",
     "kab_retro_overhead",
     "decode_decord_vs_pyav",
+    "evaluate_vs_floor",
 }
 
 
@@ -42,3 +43,8 @@ def test_benchmarks_run_quick_and_print_ratios() -> None:
     for result in results:
         assert math.isfinite(result["ratio"]) and result["ratio"] > 0, result
         assert isinstance(result["detail"], dict) and result["detail"], result
+        repeats = result["per_repeat"]
+        assert len(repeats) >= 2 and min(repeats) <= result["ratio"] <= max(repeats), result
+        assert result["spread"] == pytest.approx(
+            (max(repeats) - min(repeats)) / result["ratio"], abs=1e-3
+        )

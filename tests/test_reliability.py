@@ -38,14 +38,18 @@ def _cli(*args: str) -> list[str]:
 
 
 def _reference(bench: Path, out: Path, model: str = "flow") -> bytes:
+    """results.jsonl of an uninterrupted run in one process."""
     subprocess.run(
-        _cli("--model", model, "--bench", str(bench), "--out", str(out)), env=ONE_THREAD, check=True
+        _cli("--model", model, "--bench", str(bench), "--out", str(out), "--workers", "1"),
+        env=ONE_THREAD,
+        check=True,
     )
     return (out / RESULTS_FILE).read_bytes()
 
 
-def _kill_after_new_rows(command: list[str], results: Path, extra_delay: float) -> None:
-    """Start a run, wait until it has written a new row, then SIGKILL it ``extra_delay`` later."""
+def _kill_after_new_rows(command: list[str], results: Path, extra_delay: float) -> list[int]:
+    """Start a run, wait until it has written a new row, then SIGKILL it ``extra_delay``
+    later; return the ids of the processes it had started (its workers), if any."""
     start_rows = len(read_rows(results))
     proc = subprocess.Popen(
         command, env=ONE_THREAD, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -58,15 +62,17 @@ def _kill_after_new_rows(command: list[str], results: Path, extra_delay: float) 
     ):
         time.sleep(0.02)
     time.sleep(extra_delay)
+    children = _children(proc.pid) if Path("/proc/self/stat").is_file() else []
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    return children
 
 
 @pytest.mark.slow
 def test_sigkill_at_any_moment_then_resume_gives_identical_results(bench9, tmp_path):
     expected = _reference(bench9, tmp_path / "reference")
     out = tmp_path / "killed"
-    command = _cli("--model", "flow", "--bench", str(bench9), "--out", str(out))
+    command = _cli("--model", "flow", "--bench", str(bench9), "--out", str(out), "--workers", "1")
     for extra_delay in (0.0, 0.13, 0.31):  # just after a row, mid-case, later in a case
         _kill_after_new_rows(command, out / RESULTS_FILE, extra_delay)
         rows = read_rows(out / RESULTS_FILE)
@@ -76,6 +82,44 @@ def test_sigkill_at_any_moment_then_resume_gives_identical_results(bench9, tmp_p
     assert done.returncode == 0, done.stderr
     assert (out / RESULTS_FILE).read_bytes() == expected
     assert not list(out.rglob("*.tmp"))  # no half-written file left behind
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads Linux's /proc")
+def test_sigkill_with_workers_then_resume_gives_identical_results(bench9, tmp_path):
+    """The parent of two workers killed at any moment: no torn or duplicated row, the
+    workers leave by themselves, and a resume (with or without workers) finishes the run
+    with the rows of an uninterrupted single-process run."""
+    expected = _reference(bench9, tmp_path / "reference")
+    out = tmp_path / "killed"
+    command = _cli("--model", "flow", "--bench", str(bench9), "--out", str(out), "--workers", "2")
+    orphans: list[int] = []
+    for extra_delay in (0.0, 0.21):
+        orphans += _kill_after_new_rows(command, out / RESULTS_FILE, extra_delay)
+        rows = read_rows(out / RESULTS_FILE)
+        assert len({r["case_id"] for r in rows}) == len(rows)
+    assert 0 < len(read_rows(out / RESULTS_FILE)) < 9 and orphans
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() for pid in orphans) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in orphans if Path(f"/proc/{pid}").exists()]
+    done = subprocess.run(command, env=ONE_THREAD, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (out / RESULTS_FILE).read_bytes() == expected
+    assert not list(out.rglob("*.tmp"))
 
 
 @pytest.mark.slow

@@ -112,3 +112,108 @@ def test_same_seed_same_results(tgi_root, tmp_path):
     record = json.loads((tmp_path / "a" / "run.json").read_text())
     assert {"python", "torch_threads", "git_revision", "packages"} <= record["environment"].keys()
     assert record["seed"] == 0 and len(record["benchmark"]["fingerprint"]) == 64
+
+
+# ------------------------------------------------------------------ worker processes
+PLUGIN = '''
+import os
+import signal
+from pathlib import Path
+
+from tgibench.models import register_model
+from tgibench.models.classical import Crossfade
+
+
+@register_model("{name}")
+class Troubled(Crossfade):
+    """A crossfade that fails, or kills its own process, on one case (test only)."""
+
+    def __init__(self, case: str = "", kill_if: str = "") -> None:
+        self.case, self.kill_if = case, kill_if
+
+    def make_frames(self, request):
+        if request.context.case_id == self.case:
+            if self.kill_if and Path(self.kill_if).exists():
+                os.kill(os.getpid(), signal.SIGKILL)  # as the kernel does when memory runs out
+            if not self.kill_if:
+                raise RuntimeError("simulated failure")
+        return super().make_frames(request)
+'''
+
+
+def _plugin_model(tmp_path, name: str) -> str:
+    """Write and include a plugin file registering ``name`` (worker processes include it
+    again: the model is not known to a fresh process otherwise)."""
+    from tgibench.plugins import include
+
+    file = tmp_path / f"{name.replace('-', '_')}.py"
+    file.write_text(PLUGIN.format(name=name))
+    include([file])
+    return name
+
+
+def _files(run) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(run)): p.read_bytes()
+        for p in sorted(run.rglob("*"))
+        if p.is_file() and p.name not in ("run.json", "timings.jsonl", ".lock")
+    }
+
+
+@pytest.mark.slow
+def test_workers_give_the_same_rows_and_videos_as_one_process(tgi_root, tmp_path):
+    """Every default metric, 5 cases: rows (byte for byte, in benchmark order) and videos
+    are those of a single process, whatever order the workers finish in."""
+    runs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        config = EvalConfig(model="flow", bench=str(tgi_root), out=out)
+        summary = evaluate(config, progress=False, workers=workers)
+        assert summary.ok and summary.scored == 5 and summary.workers == workers
+        runs[workers] = out
+    assert _files(runs[2]) == _files(runs[1])
+    rows = read_rows(runs[2] / RESULTS_FILE)
+    assert rows[0]["lpips"] is not None and rows[0]["pace_stability"] is not None
+    order = [json.loads(line)["case_id"] for line in (runs[2] / "timings.jsonl").open()]
+    assert order == [row["case_id"] for row in rows]
+
+
+def test_workers_include_plugins_and_fail_fast_stops_them(tgi_root, tmp_path):
+    import multiprocessing
+
+    name = _plugin_model(tmp_path, "test-worker-fails")
+    summary = evaluate(
+        _config(tgi_root, tmp_path / "run", f"{name}:case=bmx-trees-25", fail_fast=True),
+        progress=False,
+        workers=2,
+    )
+    rows = read_rows(tmp_path / "run" / RESULTS_FILE)
+    assert summary.stopped_early and [r["case_id"] for r in rows] == [
+        "aerobatics-25",
+        "bmx-trees-25",
+    ]
+    assert "simulated failure" in rows[1]["error"] and "error" not in rows[0]
+    assert multiprocessing.active_children() == []  # every worker stopped
+    assert summary.profile["score"] > 0 and summary.profile["total"] > 0
+
+
+def test_a_worker_that_dies_stops_the_run_and_a_resume_finishes_it(tgi_root, tmp_path):
+    from tgibench.eval.workers import WorkerError
+
+    flag = tmp_path / "kill-now"
+    flag.touch()
+    name = _plugin_model(tmp_path, "test-worker-dies")
+    config = _config(tgi_root, tmp_path / "run", f"{name}:case=car-turn-25,kill_if={flag}")
+    with pytest.raises(WorkerError, match="died .* while generating or scoring case car-turn-25"):
+        evaluate(config, progress=False, workers=2)
+    done = [r["case_id"] for r in read_rows(tmp_path / "run" / RESULTS_FILE)]
+    assert "car-turn-25" not in done and done == ["aerobatics-25", "bmx-trees-25"][: len(done)]
+    flag.unlink()
+    summary = evaluate(config, progress=False, workers=2)
+    assert summary.ok and summary.skipped == len(done) and summary.scored == 3 - len(done)
+    reference = tmp_path / "reference"
+    evaluate(
+        _config(tgi_root, reference, f"{name}:case=car-turn-25,kill_if={flag}"), progress=False
+    )
+    assert _files(tmp_path / "run") == _files(reference)
+    assert not list((tmp_path / "run").rglob("*.tmp"))

@@ -6,6 +6,7 @@ Heavy imports stay inside the command that needs them, so ``tgibench --help`` is
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -56,6 +57,22 @@ RetryFailed = Annotated[
     bool,
     typer.Option(help="Resuming: score again the cases that failed or had a metric fail."),
 ]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="Processes that generate and score cases at once (default: 2 on a CPU with 2 or "
+        "more cores, 1 on a GPU or under torchrun). The results do not depend on it.",
+    ),
+]
+Profile = Annotated[
+    bool,
+    typer.Option(
+        "--profile", help="At the end, print the seconds spent in each stage (docs/performance.md)."
+    ),
+]
 Include = Annotated[
     list[Path] | None,
     typer.Option(help="Plugin .py file or folder (repeatable; again on resume): docs/extending.md"),
@@ -90,20 +107,45 @@ def _set_offline(offline: bool) -> None:
         go_offline()
 
 
-def _run(config: object, quiet: bool) -> None:
+def _since_process_start() -> float:
+    """Seconds since this process started (Linux's /proc; 0 where there is none)."""
+    try:
+        stat = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - int(stat[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _run(config: object, quiet: bool, workers: int | None, profile: bool) -> None:
     from tgibench.data import BenchmarkError
     from tgibench.eval.config import EvalConfig
     from tgibench.eval.distributed import current_shard
     from tgibench.eval.resume import RunError
-    from tgibench.eval.runner import evaluate
+    from tgibench.eval.runner import evaluate, profile_table
+    from tgibench.eval.workers import WorkerError, default_workers
     from tgibench.spec import SpecError
 
     assert isinstance(config, EvalConfig)
     shard = current_shard()
+    if workers is None:  # torchrun's ranks are the processes already
+        workers = 1 if shard.distributed else default_workers(config.device)
+    started = _since_process_start()  # Python and the imports of the command
     try:
-        summary = evaluate(config, progress=not quiet, shard=shard)
-    except (BenchmarkError, RunError, SpecError, KeyError, ValueError, FileNotFoundError) as exc:
+        summary = evaluate(config, progress=not quiet, shard=shard, workers=workers)
+    except (
+        BenchmarkError,
+        RunError,
+        SpecError,
+        WorkerError,
+        KeyError,
+        ValueError,
+        FileNotFoundError,
+    ) as exc:
         raise _fail(str(exc)) from None
+    if profile:
+        summary.profile = {"start-up": started, **summary.profile}
+        typer.echo(profile_table(summary), err=True, nl=False)
     if not shard.is_main:
         return  # rank 0 reports for the whole sharded run
     typer.echo(
@@ -156,6 +198,8 @@ def evaluate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     include: Include = None,
     offline: Offline = False,
+    workers: Workers = None,
+    profile: Profile = False,
 ) -> None:
     """Generate every case with a model, score it, and write the run directory."""
     _set_offline(offline)
@@ -175,7 +219,7 @@ def evaluate(
         fail_fast=fail_fast,
         retry_failed=retry_failed,
     )
-    _run(config, quiet)
+    _run(config, quiet, workers, profile)
 
 
 @app.command()
@@ -212,6 +256,8 @@ def score(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     include: Include = None,
     offline: Offline = False,
+    workers: Workers = None,
+    profile: Profile = False,
 ) -> None:
     """Score videos made elsewhere (the `folder` model), found by a layout pattern."""
     _set_offline(offline)
@@ -252,7 +298,7 @@ def score(
         fail_fast=fail_fast,
         retry_failed=retry_failed,
     )
-    _run(config, quiet)
+    _run(config, quiet, workers, profile)
 
 
 #: Leaderboard formats, and the format an --out file's suffix implies.
@@ -515,6 +561,11 @@ def info(
 
 
 def main() -> None:
+    # Idle OpenMP threads sleep instead of spinning (set before torch is imported; results
+    # do not change): spinning threads take the cores that OpenCV, the worker processes and
+    # other jobs need, which made `evaluate` 3.5x slower on a busy 2-core machine
+    # (docs/performance.md). OMP_WAIT_POLICY=ACTIVE in the environment keeps spinning.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     app()
 
 

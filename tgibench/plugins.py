@@ -100,6 +100,12 @@ def include(paths: Iterable[str | Path]) -> list[str]:
     return [_import_file(file) for path in paths for file in plugin_files(path)]
 
 
+def included_files() -> list[Path]:
+    """The plugin files :func:`include` imported in this process, in order (a worker
+    process of a run includes them again: :mod:`tgibench.eval.workers`)."""
+    return list(_included)
+
+
 def load_installed_plugins() -> list[str]:
     """Load the ``tgibench.plugins`` entry points of installed packages, once per process.
 

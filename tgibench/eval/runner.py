@@ -10,6 +10,8 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Generator, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,10 +36,12 @@ from tgibench.eval.provenance import environment, now
 from tgibench.eval.resume import RunError, locked, start_or_resume
 from tgibench.eval.run_metrics import finalize_run_metrics, save_case_features
 from tgibench.eval.scoring import score_video
+from tgibench.eval.workers import CaseWorkers, WorkerSetup
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
 from tgibench.metrics.registry import MetricDef, select_metrics
 from tgibench.models import CaseContext, InbetweeningModel, build_model
+from tgibench.plugins import included_files
 from tgibench.rundir import TIMINGS_FILE, VIDEOS_DIR, ResultsWriter, failed
 from tgibench.video import VideoError, check_video, to_float, to_uint8, write_video
 
@@ -46,7 +50,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RunSummary:
-    """What a call to :func:`evaluate` did."""
+    """What a call to :func:`evaluate` did.
+
+    ``profile``: seconds per stage (see :func:`evaluate`); ``workers``: the number of
+    processes that generated and scored the cases.
+    """
 
     run_dir: Path
     total: int
@@ -57,6 +65,8 @@ class RunSummary:
     unavailable: dict[str, str] = field(default_factory=dict)
     run_metrics: dict[str, Any] = field(default_factory=dict)
     stopped_early: bool = False
+    workers: int = 1
+    profile: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -108,7 +118,12 @@ def run_case(
     config: EvalConfig,
     timings: dict[str, float],
 ) -> dict[str, Any]:
-    """Generate and score one case; failures become the row's ``error``, never an exception."""
+    """Generate and score one case; failures become the row's ``error``, never an exception.
+
+    ``timings`` receives the seconds of each stage: ``load`` (the ground truth), ``generate``,
+    ``conform``, ``save_video``, ``score`` and, within it, ``score:<metric>`` per metric
+    (with the shared features it is the first to read).
+    """
     row: dict[str, Any] = {
         "case_id": case.case_id,
         "folder": case.folder,
@@ -117,16 +132,17 @@ def run_case(
         "model": model.spec,
     }
     try:
-        start = time.perf_counter()
-        target = case.load_frames(torch.uint8)
+        with _timed(timings, "load"):
+            target = case.load_frames(torch.uint8)
         assert target is not None
         first, last = to_float(target[0]), to_float(target[-1])
-        video = _generate(model, case, first, last, config.seed)
-        timings["generate"] = time.perf_counter() - start
-        video = conform(video, case, (target.shape[-2], target.shape[-1]), row)
+        with _timed(timings, "generate"):
+            video = _generate(model, case, first, last, config.seed)
+        with _timed(timings, "conform"):
+            video = conform(video, case, (target.shape[-2], target.shape[-1]), row)
         if config.save_videos:
-            write_video(config.out / VIDEOS_DIR / f"{case.case_id}.mp4", video)
-        start = time.perf_counter()
+            with _timed(timings, "save_video"):
+                write_video(config.out / VIDEOS_DIR / f"{case.case_id}.mp4", video)
         inputs = ScoringInputs(
             video=video,
             target=target,
@@ -136,8 +152,8 @@ def run_case(
             first_desc=case.first_desc,
             last_desc=case.last_desc,
         )
-        scores = score_video(inputs, metrics, backbones)
-        timings["score"] = time.perf_counter() - start
+        with _timed(timings, "score"):
+            scores = score_video(inputs, metrics, backbones, timings)
         for name, arrays in scores.run_features.items():
             save_case_features(config.out, name, case.case_id, arrays)
         row.update(scores.values)
@@ -169,6 +185,29 @@ def _run_record(
     }
 
 
+def _case_results(
+    cases: list[Case],
+    model: InbetweeningModel,
+    metrics: list[MetricDef],
+    config: EvalConfig,
+    workers: int,
+    profile: dict[str, float],
+) -> Generator[tuple[dict[str, Any], dict[str, float]], None, None]:
+    """(row, timings) of each case in order: computed here, or by ``workers`` processes."""
+    if workers <= 1:
+        backbones = Backbones(config.device, config.backbone_options)
+        for case in cases:
+            timings: dict[str, float] = {}
+            yield run_case(case, model, metrics, backbones, config, timings), timings
+        return
+    setup = WorkerSetup(config, tuple(included_files()), torch.get_num_threads())
+    with CaseWorkers(setup, workers) as pool:
+        try:
+            yield from pool.results(cases)
+        finally:
+            profile["workers start-up (slowest)"] = max(pool.startup_seconds, default=0.0)
+
+
 def _run_cases(
     cases: list[Case],
     model: InbetweeningModel,
@@ -179,54 +218,98 @@ def _run_cases(
     progress: bool,
     label: str,
 ) -> None:
-    """Generate and score ``cases`` in order, appending one row each to ``results_path``."""
+    """Generate and score ``cases``, appending one row each to ``results_path`` in their
+    order (with ``summary.workers`` processes); per-stage seconds add up in
+    ``summary.profile``."""
     from tqdm import tqdm
 
-    backbones = Backbones(config.device, config.backbone_options)
     bar = tqdm(
-        cases, desc=label, unit="case", file=sys.stderr, disable=not progress, dynamic_ncols=True
+        total=len(cases),
+        desc=label,
+        unit="case",
+        file=sys.stderr,
+        disable=not progress,
+        dynamic_ncols=True,
     )
-    with ResultsWriter(results_path) as writer, open(config.out / TIMINGS_FILE, "a") as timing_log:
-        for case in bar:
+    profile = summary.profile
+    results = _case_results(cases, model, metrics, config, summary.workers, profile)
+    with (
+        bar,
+        closing(results),
+        ResultsWriter(results_path) as writer,
+        open(config.out / TIMINGS_FILE, "a") as timing_log,
+    ):
+        for case, (row, timings) in zip(cases, results, strict=True):
+            with _timed(profile, "write rows"):
+                writer.append(row)
+                timing_log.write(json.dumps({"case_id": case.case_id, **timings}) + "\n")
+                timing_log.flush()
+            for stage, seconds in timings.items():
+                profile[stage] = profile.get(stage, 0.0) + seconds
             bar.set_postfix_str(case.case_id)
-            timings: dict[str, float] = {}
-            row = run_case(case, model, metrics, backbones, config, timings)
-            writer.append(row)
-            timing_log.write(json.dumps({"case_id": case.case_id, **timings}) + "\n")
-            timing_log.flush()
+            bar.update()
             _count(row, summary)
             if "error" in row and config.fail_fast:
                 summary.stopped_early = True
                 return
 
 
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Add the seconds the block takes to ``timings[stage]``."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
 def evaluate(
-    config: EvalConfig, *, progress: bool = True, shard: Shard | None = None
+    config: EvalConfig,
+    *,
+    progress: bool = True,
+    shard: Shard | None = None,
+    workers: int = 1,
 ) -> RunSummary:
     """Run (or resume) an evaluation; see :class:`EvalConfig` for the options.
 
     Under torchrun (or with an explicit ``shard``) each rank scores its share of the cases;
-    rank 0 merges the rows into results.jsonl and computes run-level metrics.
+    rank 0 merges the rows into results.jsonl and computes run-level metrics. ``workers``
+    processes generate and score this process's cases at once (:mod:`tgibench.eval.
+    workers`; ``tgibench evaluate`` chooses it with ``default_workers``); the results do
+    not depend on it. A model or metric registered outside a module that a fresh process
+    imports (in an interactive session) needs ``workers=1``.
+
+    The summary's ``profile`` holds the seconds of each stage: start-up (``benchmark``,
+    ``model and metrics``, ``run directory``, ``workers start-up (slowest)``), the per-case
+    stages of :func:`run_case` summed over the cases (with several workers they overlap, so
+    their sum exceeds the wall time), ``write rows``, ``run-level metrics`` and ``total``.
     """
+    started = time.perf_counter()
+    profile: dict[str, float] = {}
     shard = shard or current_shard()
     config = replace(config, device=shard.device(config.device))
-    full = load_benchmark(config.bench, frame_rule=config.frame_rule)
-    bench = full.filter(lengths=config.lengths, challenges=config.challenges)
-    metrics = select_metrics(config.metrics)
-    model = build_model(config.model)
+    with _timed(profile, "benchmark"):
+        full = load_benchmark(config.bench, frame_rule=config.frame_rule)
+        bench = full.filter(lengths=config.lengths, challenges=config.challenges)
+        fingerprint = benchmark_fingerprint(full)
+    with _timed(profile, "model and metrics"):
+        metrics = select_metrics(config.metrics)
+        model = build_model(config.model)
     case_ids = [c.case_id for c in bench]
     bench_info: dict[str, Any] = {
         "source": config.bench,
         "name": full.name,
         "frame_rule": full.frame_rule,
-        "fingerprint": benchmark_fingerprint(full),
+        "fingerprint": fingerprint,
         "num_cases": len(bench),
         "case_ids": case_ids,
     }
     run_dir = config.out
-    summary = RunSummary(run_dir=run_dir, total=len(bench))
+    summary = RunSummary(run_dir=run_dir, total=len(bench), profile=profile)
     init(shard)
     with locked(run_dir, shard.rank):
+        start = time.perf_counter()
         verdict = None
         if shard.is_main:
             try:
@@ -244,20 +327,57 @@ def evaluate(
             done -= {case_id for case_id, row in latest.items() if failed(row)}
         mine = [c for i, c in enumerate(bench) if shard.owns(i) and c.case_id not in done]
         summary.skipped = sum(1 for i, c in enumerate(bench) if shard.owns(i)) - len(mine)
+        summary.workers = max(1, min(workers, len(mine)))
         label = f"{model.spec} on {full.name}" + (
             f" [rank {shard.rank}/{shard.world_size}]" if shard.distributed else ""
         )
+        profile["run directory"] = time.perf_counter() - start
         _run_cases(
             mine, model, metrics, config, shard.results_path(run_dir), summary, progress, label
         )
         barrier(shard)
-        if shard.is_main:
-            rows = merge_results(run_dir, case_ids)
-            if shard.distributed:
-                summary = summarize(run_dir, rows, case_ids, summary.skipped)
-            if {r["case_id"] for r in rows} >= set(case_ids):
-                summary.run_metrics = finalize_run_metrics(run_dir, metrics, rows)
+        with _timed(profile, "run-level metrics"):
+            if shard.is_main:
+                rows = merge_results(run_dir, case_ids)
+                if shard.distributed:
+                    summary = summarize(run_dir, rows, case_ids, summary.skipped)
+                    summary.profile = profile
+                if {r["case_id"] for r in rows} >= set(case_ids):
+                    summary.run_metrics = finalize_run_metrics(run_dir, metrics, rows)
+    profile["total"] = time.perf_counter() - started
     return summary
+
+
+#: Stages of a profile in the order they happen (stages not listed come after ``score``).
+PROFILE_ORDER = (
+    "start-up",
+    "benchmark",
+    "model and metrics",
+    "run directory",
+    "workers start-up (slowest)",
+    "load",
+    "generate",
+    "conform",
+    "save_video",
+    "score",
+)
+
+
+def profile_table(summary: RunSummary) -> str:
+    """The summary's profile as text: one line per stage, seconds, ``score:<metric>``
+    lines indented under ``score``; per-case stages are sums over the cases."""
+    profile = summary.profile
+    known = [stage for stage in PROFILE_ORDER if stage in profile]
+    later = ("write rows", "run-level metrics", "total")
+    middle = [s for s in profile if s not in known and s not in later]
+    lines = [
+        f"profile: {summary.scored + len(summary.failed)} cases, {summary.workers} worker(s); "
+        "seconds, per-case stages summed over the cases"
+    ]
+    for stage in [*known, *middle, *(s for s in later if s in profile)]:
+        label = f"  {stage}" if stage.startswith("score:") else stage
+        lines.append(f"  {label:<34} {profile[stage]:9.2f}")
+    return "\n".join(lines) + "\n"
 
 
 def summarize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -29,7 +30,10 @@ class VideoScores:
 
 
 def score_video(
-    inputs: ScoringInputs, metrics: list[MetricDef], backbones: Backbones
+    inputs: ScoringInputs,
+    metrics: list[MetricDef],
+    backbones: Backbones,
+    timings: dict[str, float] | None = None,
 ) -> VideoScores:
     """Score one video with ``metrics``, computing each shared feature once.
 
@@ -37,6 +41,9 @@ def score_video(
     (e.g. ground truth) or its weights are missing. A metric that raises, or gives a
     non-finite value, costs that metric only: its value is None and ``errors`` names it
     with the exception; every other metric of the case is still scored.
+
+    ``timings``, if given, receives ``score:<metric>``: the seconds each metric took, with
+    the shared features it was the first to read.
     """
     store = FeatureStore(inputs, backbones)
     present = inputs.available()
@@ -50,7 +57,10 @@ def score_video(
             unavailable[metric.name] = f"needs {', '.join(missing)}"
             continue
         try:
+            start = time.perf_counter()
             result = metric.compute(store)
+            if timings is not None:
+                timings[f"score:{metric.name}"] = time.perf_counter() - start
             if metric.run_level:
                 scores.run_features[metric.name] = result
                 continue

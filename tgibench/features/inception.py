@@ -21,11 +21,10 @@ torch's hub cache). Any other network that maps frames to features can replace i
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
-from torchvision.models import inception as tv_inception
 
 from tgibench.features.backbones import register_backbone
 from tgibench.features.checkpoint import (
@@ -39,6 +38,9 @@ from tgibench.features.frozen import FrozenNetwork
 from tgibench.features.store import FeatureStore, generated_and_truth, register_feature
 from tgibench.video import frames_per_chunk, to_float
 from tgibench.weights import WeightsLocation
+
+if TYPE_CHECKING:
+    from torchvision.models.inception import Inception3
 
 #: pytorch-fid's PyTorch port of the TensorFlow FID Inception weights (a state dict).
 FID_INCEPTION_URL = (
@@ -60,40 +62,37 @@ def _max_pool(x: torch.Tensor) -> torch.Tensor:
     return F.max_pool2d(x, kernel_size=3, stride=1, padding=1)
 
 
-class _FIDPoolBranch:
-    """Mixin for torchvision's Inception blocks: recompute the pooling branch the TF way.
-
-    torchvision's ``_forward`` returns the branch outputs with the pooling branch last; it
-    is replaced by ``branch_pool(pool(x))`` with the pooling of the FID graph.
-    """
-
-    pool = staticmethod(_avg_pool_valid)
-    branch_pool: torch.nn.Module
-
-    def _forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        outputs: list[torch.Tensor] = super()._forward(x)  # type: ignore[misc]
-        outputs[-1] = self.branch_pool(type(self).pool(x))
-        return outputs
-
-
-class _FIDInceptionA(_FIDPoolBranch, tv_inception.InceptionA):
-    pass
-
-
-class _FIDInceptionC(_FIDPoolBranch, tv_inception.InceptionC):
-    pass
-
-
-class _FIDInceptionE(_FIDPoolBranch, tv_inception.InceptionE):
-    pass
-
-
-class _FIDInceptionEMax(_FIDPoolBranch, tv_inception.InceptionE):
-    pool = staticmethod(_max_pool)
-
-
-def build_fid_inception() -> tv_inception.Inception3:
+def build_fid_inception() -> Inception3:
     """The FID Inception-v3 architecture (1008 classes, TF pooling), randomly initialised."""
+    from torchvision.models import inception as tv_inception  # 1 s: imported when built
+
+    class _FIDPoolBranch:
+        """Mixin for torchvision's Inception blocks: recompute the pooling branch the TF way.
+
+        torchvision's ``_forward`` returns the branch outputs with the pooling branch last;
+        it is replaced by ``branch_pool(pool(x))`` with the pooling of the FID graph.
+        """
+
+        pool = staticmethod(_avg_pool_valid)
+        branch_pool: torch.nn.Module
+
+        def _forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+            outputs: list[torch.Tensor] = super()._forward(x)  # type: ignore[misc]
+            outputs[-1] = self.branch_pool(type(self).pool(x))
+            return outputs
+
+    class _FIDInceptionA(_FIDPoolBranch, tv_inception.InceptionA):
+        pass
+
+    class _FIDInceptionC(_FIDPoolBranch, tv_inception.InceptionC):
+        pass
+
+    class _FIDInceptionE(_FIDPoolBranch, tv_inception.InceptionE):
+        pass
+
+    class _FIDInceptionEMax(_FIDPoolBranch, tv_inception.InceptionE):
+        pool = staticmethod(_max_pool)
+
     net = tv_inception.Inception3(
         num_classes=1008,
         aux_logits=False,
@@ -123,7 +122,7 @@ class InceptionFeatures(FrozenNetwork):
 
     num_features = NUM_FEATURES
 
-    def __init__(self, net: tv_inception.Inception3, weights: str) -> None:
+    def __init__(self, net: Inception3, weights: str) -> None:
         super().__init__()
         self.net = net
         self.weights = weights

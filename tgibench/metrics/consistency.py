@@ -1,6 +1,6 @@
 """Frame-consistency pillar: how coherently a generated video goes from frame to frame.
 
-Per-case definitions and metric classes; the maths is in
+Per-case definitions (the metric classes are in ``tgibench.metrics._classes``); the maths is in
 ``tgibench.metrics.functional.consistency``. Warping error and flicker read the shared
 ``motion`` feature (one optical-flow pass per video), keyframe adherence the ``lpips``
 feature's distances to the given keyframes.
@@ -10,16 +10,9 @@ from __future__ import annotations
 
 from functools import partial
 
-import torch
-
 from tgibench.features.store import FeatureStore
-from tgibench.metrics.base import MeanOverVideos, WithLPIPSNet
 from tgibench.metrics.functional.consistency import (
-    flicker,
     flicker_values,
-    keyframe_adherence,
-    lpips_frames,
-    warping_error,
 )
 from tgibench.metrics.registry import register_metric
 
@@ -53,42 +46,3 @@ def _flicker(store: FeatureStore) -> float:
 def _keyframe_adherence(store: FeatureStore) -> float:
     """Mean LPIPS of generated frames 0 and T-1 to the given keyframes."""
     return float(store["lpips"].to_keyframes.mean())
-
-
-class LPIPSFrames(WithLPIPSNet, metric="lpips_frames"):
-    """Mean adjacent-frame LPIPS (the paper's LPIPS-frames), lower is better."""
-
-    function = staticmethod(lpips_frames)
-    needs_target = False
-
-
-class WarpingError(MeanOverVideos, metric="warping_error"):
-    """Mean flow warping error, lower is better, range [0, 1]: ``update(video)``."""
-
-    function = staticmethod(warping_error)
-    needs_target = False
-
-
-class Flicker(MeanOverVideos, metric="flicker"):
-    """Mean motion-compensated temporal flicker, lower is better, range [0, 1]: ``update(video)``."""
-
-    function = staticmethod(flicker)
-    needs_target = False
-
-
-class KeyframeAdherence(WithLPIPSNet, metric="keyframe_adherence"):
-    """Mean LPIPS of end frames to the given keyframes, lower is better.
-
-    ``update(video, keyframes)`` with ``keyframes`` (2, 3, H, W) = (first, last), or a
-    batch (B, T, 3, H, W) with (B, 2, 3, H, W).
-    """
-
-    function = staticmethod(keyframe_adherence)
-
-    def update(self, video: torch.Tensor, keyframes: torch.Tensor | None = None) -> None:
-        """Add one video (or a batch) with its given keyframes."""
-        if keyframes is None:
-            raise ValueError(
-                "KeyframeAdherence needs the given keyframes: update(video, keyframes)"
-            )
-        super().update(video, keyframes)

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 from functools import partial
 
-import torch
-
 from tgibench.features.store import FeatureStore
-from tgibench.metrics.base import MeanOverVideos
 from tgibench.metrics.functional.pace import (
     PaceParts,
     motion_reach_of,
     pace_parts,
-    pace_stability,
 )
 from tgibench.metrics.registry import register_metric, register_parts
 
@@ -72,19 +68,3 @@ register_parts(
 def _motion_reach(store: FeatureStore) -> float:
     """Share of the ground truth's motion the video performs (0: still or crossfade)."""
     return motion_reach_of(store["motion"], store["target_motion"])
-
-
-class PaceStability(MeanOverVideos, metric="pace_stability"):
-    """Mean pace stability, higher is better, range [0, 1]; see ``functional.pace_stability``.
-
-    ``update(video)`` judges against constant speed, ``update(video, target)`` against the
-    ground truth's pace; (T, 3, H, W) or batches (B, T, 3, H, W).
-    """
-
-    function = staticmethod(pace_stability)
-
-    def update(self, video: torch.Tensor, target: torch.Tensor | None = None) -> None:
-        """Add one video (or a batch), with its ground truth if there is one."""
-        values = type(self).function(video, target)
-        self.total += values.double().sum()
-        self.count += values.numel()

@@ -1,7 +1,7 @@
 """Reconstruction pillar: PSNR, SSIM and LPIPS of the in-between frames to ground truth.
 
-Per-case definitions (read by the runner from shared features) and metric classes
-(accumulating over videos); the maths is in ``tgibench.metrics.functional.reconstruction``.
+Per-case definitions (read by the runner from shared features); the metric classes that
+accumulate over videos are in ``tgibench.metrics._classes``; the maths is in ``tgibench.metrics.functional.reconstruction``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from functools import partial
 import torch
 
 from tgibench.features.store import FeatureStore
-from tgibench.metrics.base import MeanOverVideos, WithLPIPSNet
-from tgibench.metrics.functional.reconstruction import lpips, psnr, ssim
+from tgibench.metrics.functional.reconstruction import psnr, ssim
 from tgibench.metrics.registry import register_metric
 
 #: register_metric with what the metrics declared by it below have in common.
@@ -45,21 +44,3 @@ def _ssim(store: FeatureStore) -> float:
 def _lpips(store: FeatureStore) -> float:
     """LPIPS (AlexNet) of in-between frames against ground truth."""
     return float(store["lpips"].to_target[1:-1].mean())
-
-
-class PSNR(MeanOverVideos, metric="psnr"):
-    """Mean PSNR (dB) of in-between frames, higher is better; see ``functional.psnr``."""
-
-    function = staticmethod(psnr)
-
-
-class SSIM(MeanOverVideos, metric="ssim"):
-    """Mean SSIM of in-between frames, higher is better; see ``functional.ssim``."""
-
-    function = staticmethod(ssim)
-
-
-class LPIPS(WithLPIPSNet, metric="lpips"):
-    """Mean LPIPS of in-between frames to ground truth, lower is better."""
-
-    function = staticmethod(lpips)

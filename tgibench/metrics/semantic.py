@@ -1,8 +1,8 @@
 """Semantic-fidelity pillar (and CLIPSIM-frames): CLIP, X-CLIP, description trajectory, VQA.
 
 Per-case definitions read the shared ``clip`` and ``xclip`` features (each frame goes
-through CLIP once, however many of these metrics are selected); metric classes accumulate
-over videos; the maths is in ``tgibench.metrics.functional.semantic``.
+through CLIP once, however many of these metrics are selected); the metric classes are in
+``tgibench.metrics._classes``; the maths is in ``tgibench.metrics.functional.semantic``.
 
 VQA scores plug in through :func:`register_vqa_scorer`; ``vqa_score`` (opt-in) averages
 every registered scorer and is unavailable when none is registered::
@@ -17,35 +17,21 @@ every registered scorer and is unavailable when none is registered::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
-
-import torch
 
 from tgibench.features.store import FeatureStore
-from tgibench.metrics.base import MeanOverVideos
 from tgibench.metrics.functional.semantic import (
     TrajectoryParts,
     VQAScorer,
     adjacent_cosine,
-    clip_score,
-    clipsim_frames,
-    default_clip_net,
-    default_xclip_net,
-    desc_trajectory,
     text_cosine,
     trajectory_parts,
     vqa_score,
-    xclip_score,
 )
 from tgibench.metrics.registry import register_metric, register_parts
 from tgibench.registry import Registry
 from tgibench.video import to_float
 from tgibench.weights import WeightsUnavailableError
-
-#: A text argument of a metric class: a str, or a (3, H, W) image (desc_trajectory anchors).
-Text = str | torch.Tensor
 
 #: The VQA scorers ``vqa_score`` averages (name → ``fn(video, prompt) -> float in [0, 1]``).
 VQA_SCORERS: Registry[VQAScorer] = Registry("VQA scorer")
@@ -126,73 +112,3 @@ def _vqa_score(store: FeatureStore) -> float:
         )
     scorers = {name: VQA_SCORERS.get(name) for name in names}
     return float(vqa_score(to_float(store.inputs.video), store.inputs.caption, scorers))
-
-
-class _WithNet(MeanOverVideos):
-    """Mean over videos of ``function(video, *texts, net=net)``, holding one frozen network.
-
-    ``update(video, *texts)``: a (T, 3, H, W) video in [0, 1] or a batch (B, T, 3, H, W),
-    with one argument per text the metric takes: a str (or a (3, H, W) anchor image)
-    shared by the batch, or a sequence of B of them. ``net`` defaults to the real
-    pretrained weights.
-    """
-
-    needs_target = False
-    load_net: Callable[[], torch.nn.Module]
-
-    def __init__(self, net: torch.nn.Module | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.net = net or type(self).load_net()
-
-    # texts instead of MeanOverVideos' ground-truth video
-    def update(self, video: torch.Tensor, *texts: Text | Sequence[Text]) -> None:  # type: ignore[override]
-        """Add one video (or a batch) with its texts."""
-        videos = video if video.ndim == 5 else video[None]
-        for b in range(videos.shape[0]):
-            args = [_shared_or_item(text, b) for text in texts]
-            value = type(self).function(videos[b], *args, net=self.net)
-            self.total += value.double().sum()
-            self.count += 1
-
-
-def _shared_or_item(text: Text | Sequence[Text], b: int) -> Text:
-    if isinstance(text, str) or (isinstance(text, torch.Tensor) and text.ndim == 3):
-        return text
-    return text[b]
-
-
-class CLIPSIMFrames(_WithNet, metric="clipsim_frames"):
-    """Mean adjacent-frame CLIP image cosine (the paper's CLIPSIM-frames), higher is better.
-
-    ``update(video)``; range [-1, 1].
-    """
-
-    function = staticmethod(clipsim_frames)
-    load_net = staticmethod(default_clip_net)
-
-
-class CLIPScore(_WithNet, metric="clip_score"):
-    """Mean frame-caption CLIP cosine, higher is better: ``update(video, caption)``.
-
-    Raw cosine in [-1, 1], not torchmetrics' ``100·max(cos, 0)``.
-    """
-
-    function = staticmethod(clip_score)
-    load_net = staticmethod(default_clip_net)
-
-
-class DescTrajectory(_WithNet, metric="desc_trajectory"):
-    """Keyframe-description trajectory score in [0, 1], higher is better.
-
-    ``update(video, first_desc, last_desc)``; see ``functional.desc_trajectory``.
-    """
-
-    function = staticmethod(desc_trajectory)
-    load_net = staticmethod(default_clip_net)
-
-
-class XCLIPScore(_WithNet, metric="xclip_score"):
-    """X-CLIP text-video cosine similarity, higher is better: ``update(video, caption)``."""
-
-    function = staticmethod(xclip_score)
-    load_net = staticmethod(default_xclip_net)

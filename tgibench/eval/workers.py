@@ -1,0 +1,248 @@
+"""Cases generated and scored in worker processes (``tgibench evaluate --workers N``).
+
+Scoring a case is mostly single-threaded work between multi-threaded passes (decoding
+frames, optical flow's bookkeeping, writing the video), so one process leaves cores idle;
+N worker processes score N cases at once. Each worker is a fresh Python process
+(``spawn``: safe after torch or OpenMP have started threads) that imports the plugin files
+the parent included, builds the model, the metric list and the backbones once, then
+generates and scores the cases it is sent, one at a time, with
+:func:`tgibench.eval.runner.run_case`, exactly as a single process does.
+
+Numbers do not depend on the number of workers: a case is computed by the same code, with
+the same seed and the same number of torch threads as in the parent (a float reduction's
+last bits depend on the thread count), whichever process computes it.
+
+The parent alone writes ``results.jsonl``, in benchmark order (:meth:`CaseWorkers.results`
+yields rows in the order of the cases, whatever order they finish in), so resume and crash
+safety are those of a single process: a row is on disk, complete, or not at all. A worker
+exits as soon as its parent is gone (even after SIGKILL), and the parent stops the workers
+when the run ends or stops early (``--fail-fast``, an error, Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from typing import Any
+
+from tgibench.data import Case
+from tgibench.eval.config import EvalConfig
+
+#: Seconds between a worker's checks that its parent is still alive.
+PARENT_CHECK_SECONDS = 0.5
+#: Seconds a worker told to stop (SIGTERM) has to leave before it is killed.
+STOP_GRACE_SECONDS = 10.0
+
+
+def default_workers(device: str) -> int:
+    """The number of worker processes ``tgibench evaluate`` uses when not told: one per
+    core available to this process, at most 2 (beyond that each worker's torch threads
+    compete for the same cores), and 1 on a GPU (one model per device; shard across GPUs
+    with torchrun instead, docs/reliability.md)."""
+    if device != "cpu":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
+
+
+class WorkerError(RuntimeError):
+    """A worker process could not start, or died while it was generating or scoring a case."""
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a worker needs to work as the parent would: the run's config, the plugin files
+    the parent included (``--include``), and the parent's number of torch threads."""
+
+    config: EvalConfig
+    plugin_files: tuple[Path, ...]
+    torch_threads: int
+    parent_pid: int = field(default_factory=os.getpid)
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    ready: bool = False
+    case: int | None = None  # index of the case it is working on
+
+
+def _stop(signum: int, frame: object) -> None:
+    """SIGTERM: leave through SystemExit, so that a file being written is cleaned up
+    (``tgibench.fileio.atomic_path`` removes its temporary file)."""
+    raise SystemExit(1)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this process when the parent is gone (a SIGKILLed parent cannot stop us)."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(STOP_GRACE_SECONDS)  # stuck in a long computation: no more waiting
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _serve(conn: Connection, setup: WorkerSetup) -> None:
+    """A worker's life: set up once, then (index, case) in, (index, row, timings) out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, _stop)
+    _exit_with_parent(setup.parent_pid)
+    try:
+        import torch
+
+        from tgibench.eval.runner import run_case
+        from tgibench.features.backbones import Backbones
+        from tgibench.metrics.registry import select_metrics
+        from tgibench.models import build_model
+        from tgibench.plugins import include
+
+        torch.set_num_threads(setup.torch_threads)
+        include(setup.plugin_files)
+        config = setup.config
+        model = build_model(config.model)
+        metrics = select_metrics(config.metrics)
+        backbones = Backbones(config.device, config.backbone_options)
+    except Exception as exc:  # reported by the parent, which raises it
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    conn.send(("ready",))
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:  # the parent closed the pipe
+            return
+        if message is None:
+            return
+        index, case = message
+        timings: dict[str, float] = {}
+        row = run_case(case, model, metrics, backbones, config, timings)
+        conn.send((index, row, timings))
+
+
+class CaseWorkers:
+    """``count`` worker processes that generate and score cases (see the module docstring).
+
+    Use as a context manager: leaving it stops every worker, finished or not.
+    ``startup_seconds`` holds, for each worker ready so far, the seconds from its start to
+    ready (Python, imports, model, metric list).
+    """
+
+    def __init__(self, setup: WorkerSetup, count: int) -> None:
+        if count < 1:
+            raise ValueError(f"workers must be >= 1, got {count}")
+        context = multiprocessing.get_context("spawn")
+        self._started = time.perf_counter()
+        self.startup_seconds: list[float] = []
+        self._workers: list[_Worker] = []
+        for _ in range(count):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(
+                target=_serve, args=(child_end, setup), name="tgibench-worker", daemon=True
+            )
+            process.start()
+            child_end.close()
+            self._workers.append(_Worker(process, parent_end))
+
+    def results(self, cases: Sequence[Case]) -> Iterator[tuple[dict[str, Any], dict[str, float]]]:
+        """(row, timings) of each case, in the order of ``cases``, as workers finish them.
+
+        Raises :class:`WorkerError` when a worker cannot start (e.g. a model it cannot
+        build) or dies (e.g. killed for memory) while working on a case.
+        """
+        todo = iter(enumerate(cases))
+        finished: dict[int, tuple[dict[str, Any], dict[str, float]]] = {}
+        next_index = 0
+        while next_index < len(cases):
+            ready = wait(
+                [w.conn for w in self._workers] + [w.process.sentinel for w in self._workers]
+            )
+            for worker in self._workers:
+                if worker.conn.poll():  # a message, or the end of a dead worker's pipe
+                    try:
+                        message = worker.conn.recv()
+                    except EOFError:
+                        raise self._died(worker, cases) from None
+                    self._receive(worker, message, finished)
+                    self._give_next(worker, todo)
+                elif worker.process.sentinel in ready:
+                    raise self._died(worker, cases)
+            while next_index in finished:
+                yield finished.pop(next_index)
+                next_index += 1
+
+    def _receive(
+        self,
+        worker: _Worker,
+        message: tuple[Any, ...],
+        finished: dict[int, tuple[dict[str, Any], dict[str, float]]],
+    ) -> None:
+        if message[0] == "failed":
+            raise WorkerError(f"a worker process could not start: {message[1]}")
+        if message[0] == "ready":
+            worker.ready = True
+            self.startup_seconds.append(time.perf_counter() - self._started)
+        else:
+            index, row, timings = message
+            finished[index] = (row, timings)
+            worker.case = None
+
+    def _give_next(self, worker: _Worker, todo: Iterator[tuple[int, Case]]) -> None:
+        item = next(todo, None)
+        if item is not None:
+            worker.case = item[0]
+            worker.conn.send(item)
+
+    def _died(self, worker: _Worker, cases: Sequence[Case]) -> WorkerError:
+        code = worker.process.exitcode
+        doing = (
+            f"while generating or scoring case {cases[worker.case].case_id}"
+            if worker.case is not None
+            else "before it was ready"
+        )
+        return WorkerError(
+            f"a worker process died (exit code {code}) {doing}: out of memory? The rows "
+            "written so far are kept; run the same command again to resume (with "
+            "--workers 1 to see the error of that case)"
+        )
+
+    def close(self) -> None:
+        """Stop every worker: idle ones are told to; busy or starting ones get SIGTERM
+        (they leave without a half-written file), then SIGKILL if still there."""
+        for worker in self._workers:
+            if not worker.process.is_alive():
+                continue
+            if worker.ready and worker.case is None:
+                try:
+                    worker.conn.send(None)
+                except OSError:
+                    worker.process.terminate()
+            else:
+                worker.process.terminate()
+        for worker in self._workers:
+            worker.process.join(timeout=STOP_GRACE_SECONDS)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+
+    def __enter__(self) -> CaseWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
