@@ -1,0 +1,62 @@
+"""The ``tgibench`` application and what its commands share: the typer apps, errors, plugins.
+
+Each group of commands lives in its own module (:mod:`tgibench.cli.run`,
+:mod:`tgibench.cli.tables`, :mod:`tgibench.cli.listing`, :mod:`tgibench.cli.data`) and
+registers itself on :data:`app`; ``tgibench.cli`` imports them all.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="The tgibench command: one verb per job.",
+)
+data_app = typer.Typer(
+    no_args_is_help=True, help="Benchmark data: build the mini-bench, verify a copy, show counts."
+)
+app.add_typer(data_app, name="data")
+
+
+def split_values(values: list[str] | None) -> list[str] | None:
+    """Accept both ``--x a --x b`` and ``--x a,b``."""
+    if not values:
+        return None
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code)
+
+
+Include = Annotated[
+    list[Path] | None,
+    typer.Option(help="Plugin .py file or folder (repeatable; again on resume): docs/extending.md"),
+]
+
+
+def include_plugins(paths: list[Path] | None) -> None:
+    """Import the user's plugin files before any model or metric is looked up."""
+    from tgibench.plugins import PluginError, include
+
+    try:
+        include(paths or [])
+    except PluginError as exc:
+        raise fail(str(exc)) from None
+
+
+def main() -> None:
+    # Idle OpenMP threads sleep instead of spinning (set before torch is imported; results
+    # do not change): spinning threads take the cores that OpenCV, the worker processes and
+    # other jobs need, which made `evaluate` 3.5x slower on a busy 2-core machine
+    # (docs/performance.md). OMP_WAIT_POLICY=ACTIVE in the environment keeps spinning.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    app()

@@ -1,0 +1,288 @@
+"""``tgibench evaluate`` and ``tgibench score``: make or find videos, score them, write a run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tgibench.cli.app import Include, app, fail, include_plugins, split_values
+
+if TYPE_CHECKING:
+    from tgibench.eval.config import EvalConfig
+
+Lengths = Annotated[
+    list[str] | None, typer.Option("--lengths", "-l", help="Sequence lengths, e.g. 25,33.")
+]
+Challenges = Annotated[
+    list[str] | None,
+    typer.Option("--challenges", "-c", help='Challenges, e.g. "linear motion,occlusion".'),
+]
+Metrics = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--metrics",
+        "-m",
+        help="Metric or pillar names (default: the default set; see `tgibench metrics`).",
+    ),
+]
+
+RetryFailed = Annotated[
+    bool,
+    typer.Option(help="Resuming: score again the cases that failed or had a metric fail."),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        "-w",
+        min=1,
+        help="Processes that generate and score cases at once (default: 2 on a CPU with 2 or "
+        "more cores, 1 on a GPU or under torchrun). The results do not depend on it.",
+    ),
+]
+Profile = Annotated[
+    bool,
+    typer.Option(
+        "--profile", help="At the end, print the seconds spent in each stage (docs/performance.md)."
+    ),
+]
+Offline = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="Use no network: weights from local files and caches only, as HF_HUB_OFFLINE=1 "
+        "(docs/weights.md).",
+    ),
+]
+
+
+def _set_offline(offline: bool) -> None:
+    """``--offline``: HF_HUB_OFFLINE=1 for this process, before any hub library is imported."""
+    if offline:
+        from tgibench.weights import go_offline
+
+        go_offline()
+
+
+def _since_process_start() -> float:
+    """Seconds since this process started (Linux's /proc; 0 where there is none)."""
+    try:
+        stat = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - int(stat[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _lengths(values: list[str] | None) -> tuple[int, ...] | None:
+    """``--lengths 25,33`` as a tuple of ints (None: every length)."""
+    return tuple(int(n) for n in split_values(values) or []) or None
+
+
+def _names(values: list[str] | None) -> tuple[str, ...] | None:
+    """A repeatable, comma-separated option as a tuple (None: not given)."""
+    return tuple(split_values(values) or []) or None
+
+
+def _config(
+    model: str,
+    bench: str,
+    out: Path,
+    lengths: tuple[int, ...] | None,
+    challenges: tuple[str, ...] | None,
+    metrics: list[str] | None,
+    **options: Any,
+) -> EvalConfig:
+    """The run's configuration, as ``evaluate`` and ``score`` both build it."""
+    from tgibench.eval.config import EvalConfig
+
+    return EvalConfig(
+        model=model,
+        bench=bench,
+        out=out,
+        lengths=lengths,
+        challenges=challenges,
+        metrics=_names(metrics),
+        **options,
+    )
+
+
+def _run(config: EvalConfig, quiet: bool, workers: int | None, profile: bool) -> None:
+    from tgibench.data import BenchmarkError
+    from tgibench.eval.distributed import current_shard
+    from tgibench.eval.resume import RunError
+    from tgibench.eval.runner import evaluate, profile_table
+    from tgibench.eval.workers import WorkerError, default_workers
+    from tgibench.spec import SpecError
+
+    shard = current_shard()
+    if workers is None:  # torchrun's ranks are the processes already
+        workers = 1 if shard.distributed else default_workers(config.device)
+    started = _since_process_start()  # Python and the imports of the command
+    try:
+        summary = evaluate(config, progress=not quiet, shard=shard, workers=workers)
+    except (
+        BenchmarkError,
+        RunError,
+        SpecError,
+        WorkerError,
+        KeyError,
+        ValueError,
+        FileNotFoundError,
+    ) as exc:
+        raise fail(str(exc)) from None
+    if profile:
+        summary.profile = {"start-up": started, **summary.profile}
+        typer.echo(profile_table(summary), err=True, nl=False)
+    if not shard.is_main:
+        return  # rank 0 reports for the whole sharded run
+    typer.echo(
+        f"{summary.run_dir}: {summary.scored} scored, {len(summary.failed)} failed, "
+        f"{summary.skipped} already done (of {summary.total})"
+    )
+    for case_id, error in summary.failed:
+        typer.secho(f"  failed {case_id}: {error}", err=True, fg=typer.colors.YELLOW)
+    for case_id, name, error in summary.metric_errors:
+        typer.secho(
+            f"  metric {name} failed on {case_id}: {error}", err=True, fg=typer.colors.YELLOW
+        )
+    if summary.failed or summary.metric_errors:
+        typer.secho(
+            "  (run the same command with --retry-failed to score those cases again)", err=True
+        )
+    from tgibench.metrics import select_metrics
+    from tgibench.weights import missing_weights_lines
+
+    lines = missing_weights_lines(summary.unavailable, select_metrics(config.metrics))
+    for line in lines:
+        typer.secho(f"  {line}", err=True)
+    if any(line.startswith("weights missing") for line in lines):
+        typer.secho("  (the full reasons are in results.jsonl, each row's 'unavailable')", err=True)
+    if not summary.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(
+    model: Annotated[
+        str, typer.Option("--model", help="Model spec name[:key=value,...], see `tgibench models`.")
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Run directory (an existing run is resumed).")
+    ],
+    bench: Annotated[
+        str, typer.Option("--bench", "-b", help='"mini", a directory, or a HF dataset id.')
+    ] = "mini",
+    lengths: Lengths = None,
+    challenges: Challenges = None,
+    metrics: Metrics = None,
+    seed: int = 0,
+    device: str = "cpu",
+    save_videos: Annotated[
+        bool, typer.Option("--videos/--no-videos", help="Save videos/<case_id>.mp4.")
+    ] = True,
+    fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
+    retry_failed: RetryFailed = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    include: Include = None,
+    offline: Offline = False,
+    workers: Workers = None,
+    profile: Profile = False,
+) -> None:
+    """Generate every case with a model, score it, and write the run directory."""
+    _set_offline(offline)
+    include_plugins(include)
+    config = _config(
+        model,
+        bench,
+        out,
+        _lengths(lengths),
+        _names(challenges),
+        metrics,
+        seed=seed,
+        device=device,
+        save_videos=save_videos,
+        fail_fast=fail_fast,
+        retry_failed=retry_failed,
+    )
+    _run(config, quiet, workers, profile)
+
+
+@app.command()
+def score(
+    videos: Annotated[
+        Path,
+        typer.Option(
+            "--videos", help="Folder of videos or frame folders, laid out as --pattern says."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Run directory (an existing run is resumed).")
+    ],
+    bench: Annotated[
+        str, typer.Option("--bench", "-b", help='"mini", a directory, or a HF dataset id.')
+    ] = "mini",
+    lengths: Lengths = None,
+    challenges: Challenges = None,
+    metrics: Metrics = None,
+    pattern: Annotated[
+        str | None,
+        typer.Option(
+            help="Where a case's video is, e.g. '{num_frames}/{folder}.mp4' or "
+            "'mymodel_{folder}_{num_frames}' (fields case_id, folder, num_frames; no suffix: "
+            "any video suffix or a frame folder). Default: the common layout that fits most cases."
+        ),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Stop before scoring if a case has no video or a video no case.")
+    ] = False,
+    device: str = "cpu",
+    fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
+    retry_failed: RetryFailed = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    include: Include = None,
+    offline: Offline = False,
+    workers: Workers = None,
+    profile: Profile = False,
+) -> None:
+    """Score videos made elsewhere (the `folder` model), found by a layout pattern."""
+    _set_offline(offline)
+    include_plugins(include)
+    from tgibench.data import BenchmarkError, load_benchmark
+    from tgibench.models.video_layout import DEFAULT_PATTERN, LayoutMismatchError, resolve
+    from tgibench.spec import format_spec
+
+    chosen_lengths, chosen_challenges = _lengths(lengths), _names(challenges)
+    if not videos.is_dir():
+        raise fail(f"--videos {videos} is not a directory")
+    try:
+        full = load_benchmark(bench)
+        selected = full.filter(lengths=chosen_lengths, challenges=chosen_challenges)
+        chosen = {case.case_id for case in selected}
+        layout = resolve(
+            videos, list(selected), pattern, [c for c in full if c.case_id not in chosen]
+        )
+    except (BenchmarkError, LayoutMismatchError) as exc:
+        raise fail(str(exc)) from None
+    typer.echo(layout.summary())
+    if strict and not layout.complete:
+        raise fail("--strict: the videos and the cases do not match one to one (see above)", 1)
+    options = {"path": str(videos.resolve())}
+    if layout.pattern != DEFAULT_PATTERN:
+        options["pattern"] = layout.pattern
+    config = _config(
+        format_spec("folder", options),
+        bench,
+        out,
+        chosen_lengths,
+        chosen_challenges,
+        metrics,
+        device=device,
+        save_videos=False,
+        fail_fast=fail_fast,
+        retry_failed=retry_failed,
+    )
+    _run(config, quiet, workers, profile)
