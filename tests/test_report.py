@@ -22,12 +22,13 @@ from tgibench.data import load_benchmark
 from tgibench.eval.config import EvalConfig
 from tgibench.eval.runner import evaluate
 from tgibench.leaderboard import load_runs
+from tgibench.leaderboard.browser import browser_cases
 from tgibench.leaderboard.plots import (
     FRAME_MS,
     LAST_FRAME_MS,
     animation_indices,
 )
-from tgibench.leaderboard.report import browser_cases, default_cases, render_report
+from tgibench.leaderboard.report import default_cases, render_report
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"

@@ -13,6 +13,14 @@ from tgibench.cli.app import Include, app, fail, include_plugins, split_values
 if TYPE_CHECKING:
     from tgibench.eval.config import EvalConfig
 
+Out = Annotated[
+    Path, typer.Option("--out", "-o", help="Run directory (an existing run is resumed).")
+]
+Bench = Annotated[
+    str, typer.Option("--bench", "-b", help='"mini", a directory, or a HF dataset id.')
+]
+FailFast = Annotated[bool, typer.Option(help="Stop at the first failing case.")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 Lengths = Annotated[
     list[str] | None, typer.Option("--lengths", "-l", help="Sequence lengths, e.g. 25,33.")
 ]
@@ -114,7 +122,8 @@ def _run(config: EvalConfig, quiet: bool, workers: int | None, profile: bool) ->
     from tgibench.data import BenchmarkError
     from tgibench.eval.distributed import current_shard
     from tgibench.eval.resume import RunError
-    from tgibench.eval.runner import evaluate, profile_table
+    from tgibench.eval.runner import evaluate
+    from tgibench.eval.timings import profile_table
     from tgibench.eval.workers import WorkerError, default_workers
     from tgibench.spec import SpecError
 
@@ -170,12 +179,8 @@ def evaluate(
     model: Annotated[
         str, typer.Option("--model", help="Model spec name[:key=value,...], see `tgibench models`.")
     ],
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Run directory (an existing run is resumed).")
-    ],
-    bench: Annotated[
-        str, typer.Option("--bench", "-b", help='"mini", a directory, or a HF dataset id.')
-    ] = "mini",
+    out: Out,
+    bench: Bench = "mini",
     lengths: Lengths = None,
     challenges: Challenges = None,
     metrics: Metrics = None,
@@ -184,9 +189,9 @@ def evaluate(
     save_videos: Annotated[
         bool, typer.Option("--videos/--no-videos", help="Save videos/<case_id>.mp4.")
     ] = True,
-    fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
+    fail_fast: FailFast = False,
     retry_failed: RetryFailed = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Quiet = False,
     include: Include = None,
     offline: Offline = False,
     workers: Workers = None,
@@ -219,12 +224,8 @@ def score(
             "--videos", help="Folder of videos or frame folders, laid out as --pattern says."
         ),
     ],
-    out: Annotated[
-        Path, typer.Option("--out", "-o", help="Run directory (an existing run is resumed).")
-    ],
-    bench: Annotated[
-        str, typer.Option("--bench", "-b", help='"mini", a directory, or a HF dataset id.')
-    ] = "mini",
+    out: Out,
+    bench: Bench = "mini",
     lengths: Lengths = None,
     challenges: Challenges = None,
     metrics: Metrics = None,
@@ -240,9 +241,9 @@ def score(
         bool, typer.Option(help="Stop before scoring if a case has no video or a video no case.")
     ] = False,
     device: str = "cpu",
-    fail_fast: Annotated[bool, typer.Option(help="Stop at the first failing case.")] = False,
+    fail_fast: FailFast = False,
     retry_failed: RetryFailed = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Quiet = False,
     include: Include = None,
     offline: Offline = False,
     workers: Workers = None,

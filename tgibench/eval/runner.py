@@ -10,8 +10,8 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Generator, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Generator
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from tgibench.eval.provenance import environment, now
 from tgibench.eval.resume import RunError, locked, start_or_resume
 from tgibench.eval.run_metrics import finalize_run_metrics, save_case_features
 from tgibench.eval.scoring import score_video
+from tgibench.eval.timings import timed
 from tgibench.eval.workers import CaseWorkers, WorkerSetup
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
@@ -132,16 +133,16 @@ def run_case(
         "model": model.spec,
     }
     try:
-        with _timed(timings, "load"):
+        with timed(timings, "load"):
             target = case.load_frames(torch.uint8)
         assert target is not None
         first, last = to_float(target[0]), to_float(target[-1])
-        with _timed(timings, "generate"):
+        with timed(timings, "generate"):
             video = _generate(model, case, first, last, config.seed)
-        with _timed(timings, "conform"):
+        with timed(timings, "conform"):
             video = conform(video, case, (target.shape[-2], target.shape[-1]), row)
         if config.save_videos:
-            with _timed(timings, "save_video"):
+            with timed(timings, "save_video"):
                 write_video(config.out / VIDEOS_DIR / f"{case.case_id}.mp4", video)
         inputs = ScoringInputs(
             video=video,
@@ -152,7 +153,7 @@ def run_case(
             first_desc=case.first_desc,
             last_desc=case.last_desc,
         )
-        with _timed(timings, "score"):
+        with timed(timings, "score"):
             scores = score_video(inputs, metrics, backbones, timings)
         for name, arrays in scores.run_features.items():
             save_case_features(config.out, name, case.case_id, arrays)
@@ -240,7 +241,7 @@ def _run_cases(
         open(config.out / TIMINGS_FILE, "a") as timing_log,
     ):
         for case, (row, timings) in zip(cases, results, strict=True):
-            with _timed(profile, "write rows"):
+            with timed(profile, "write rows"):
                 writer.append(row)
                 timing_log.write(json.dumps({"case_id": case.case_id, **timings}) + "\n")
                 timing_log.flush()
@@ -252,16 +253,6 @@ def _run_cases(
             if "error" in row and config.fail_fast:
                 summary.stopped_early = True
                 return
-
-
-@contextmanager
-def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
-    """Add the seconds the block takes to ``timings[stage]``."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
 
 
 def evaluate(
@@ -289,11 +280,11 @@ def evaluate(
     profile: dict[str, float] = {}
     shard = shard or current_shard()
     config = replace(config, device=shard.device(config.device))
-    with _timed(profile, "benchmark"):
+    with timed(profile, "benchmark"):
         full = load_benchmark(config.bench, frame_rule=config.frame_rule)
         bench = full.filter(lengths=config.lengths, challenges=config.challenges)
         fingerprint = benchmark_fingerprint(full)
-    with _timed(profile, "model and metrics"):
+    with timed(profile, "model and metrics"):
         metrics = select_metrics(config.metrics)
         model = build_model(config.model)
     case_ids = [c.case_id for c in bench]
@@ -336,7 +327,7 @@ def evaluate(
             mine, model, metrics, config, shard.results_path(run_dir), summary, progress, label
         )
         barrier(shard)
-        with _timed(profile, "run-level metrics"):
+        with timed(profile, "run-level metrics"):
             if shard.is_main:
                 rows = merge_results(run_dir, case_ids)
                 if shard.distributed:
@@ -346,38 +337,6 @@ def evaluate(
                     summary.run_metrics = finalize_run_metrics(run_dir, metrics, rows)
     profile["total"] = time.perf_counter() - started
     return summary
-
-
-#: Stages of a profile in the order they happen (stages not listed come after ``score``).
-PROFILE_ORDER = (
-    "start-up",
-    "benchmark",
-    "model and metrics",
-    "run directory",
-    "workers start-up (slowest)",
-    "load",
-    "generate",
-    "conform",
-    "save_video",
-    "score",
-)
-
-
-def profile_table(summary: RunSummary) -> str:
-    """The summary's profile as text: one line per stage, seconds, ``score:<metric>``
-    lines indented under ``score``; per-case stages are sums over the cases."""
-    profile = summary.profile
-    known = [stage for stage in PROFILE_ORDER if stage in profile]
-    later = ("write rows", "run-level metrics", "total")
-    middle = [s for s in profile if s not in known and s not in later]
-    lines = [
-        f"profile: {summary.scored + len(summary.failed)} cases, {summary.workers} worker(s); "
-        "seconds, per-case stages summed over the cases"
-    ]
-    for stage in [*known, *middle, *(s for s in later if s in profile)]:
-        label = f"  {stage}" if stage.startswith("score:") else stage
-        lines.append(f"  {label:<34} {profile[stage]:9.2f}")
-    return "\n".join(lines) + "\n"
 
 
 def summarize(
