@@ -232,7 +232,7 @@ def motion_note(runs: Runs) -> list[str]:
     return [
         f"{', '.join(measured)} reward a video that does not move (a still video scores "
         f"best); read them with {MOTION_COLUMN}, the share of the ground truth's motion a "
-        "video performs (0 for a still video or a crossfade): good consistency counts only "
+        "video performs (0 for a still video, low for a crossfade): good consistency counts only "
         "with a motion_reach near the ground truth's 1."
     ]
 

@@ -66,5 +66,5 @@ register_parts(
     needs=("target",),
 )
 def _motion_reach(store: FeatureStore) -> float:
-    """Share of the ground truth's motion the video performs (0: still or crossfade)."""
+    """Share of the ground truth's motion the video performs (0: still; low: crossfade)."""
     return motion_reach_of(store["motion"], store["target_motion"])

@@ -270,8 +270,8 @@ def motion_reach_of(motion: MotionStats, reference: MotionStats) -> float:
 @batched
 def motion_reach(video: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Share of the ground truth's motion that a (T, 3, H, W) video performs, in [0, 1],
-    higher is better (0-d tensor): 0 for a still video or a crossfade of the keyframes,
-    1 when the content moves at least as far as in ``target``. It does not judge where
+    higher is better (0-d tensor): 0 for a still video, low for a crossfade of the
+    keyframes (whose ghosts flow reads as a little motion), 1 when the content moves at least as far as in ``target``. It does not judge where
     or how evenly things move (pace_stability does) and more motion than the truth is not
     penalised: read it next to the frame-consistency metrics, which a video that does not
     move wins.
