@@ -34,6 +34,24 @@ def pan() -> torch.Tensor:
     return natural_pan(9, 8 * SHIFT_PER_FRAME)
 
 
+@pytest.mark.parametrize("step", [8, 35])
+def test_large_steps_do_not_saturate_the_flow(step):
+    """Issue 11: Farneback read a 35 px step as 7.7 px. DIS reads it, and a step too large
+    to match (64 px in a 256 px-wide frame) is flagged as unmatched, not read as small."""
+    from skimage import data
+
+    photo = data.astronaut()
+
+    def pan_by(px: int) -> torch.Tensor:  # three 144x256 crops, each px further right
+        crops = [photo[100:244, 40 + px * i : 296 + px * i] for i in range(3)]
+        return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).contiguous()
+
+    stats = motion_stats(pan_by(step))
+    assert torch.allclose(stats.magnitude, torch.full((2,), float(step)), atol=0.1)
+    assert float(stats.occluded.max()) < 0.2
+    assert float(motion_stats(pan_by(64)).occluded.min()) > 0.9
+
+
 def test_motion_of_a_pan_is_its_velocity(pan):
     stats = motion_stats(pan)
     assert stats.magnitude.shape == (8,) and stats.grid.shape == (8, 8, 8, 2)
