@@ -269,11 +269,15 @@ class LPIPSNet(torch.nn.Module):
 
     @torch.no_grad()
     def features(self, images: torch.Tensor) -> list[torch.Tensor]:
-        """Unit-normalised backbone activations per layer of (N, 3, H, W) images in [0, 1]."""
-        import lpips
+        """Unit-normalised backbone activations per layer of (N, 3, H, W) images in [0, 1].
 
-        scaled = self.lpips.scaling_layer(images * 2 - 1)
-        return [lpips.normalize_tensor(f) for f in self.lpips.net.forward(scaled)]
+        Each layer is normalised as ``lpips.normalize_tensor`` does (the same operations,
+        so the same values), but in place: the activations are held once, not twice.
+        """
+        layers = list(self.lpips.net.forward(self.lpips.scaling_layer(images * 2 - 1)))
+        for layer in layers:
+            layer.div_(layer.pow(2).sum(dim=1, keepdim=True).sqrt_().add_(1e-10))
+        return layers
 
     @torch.no_grad()
     def distance(self, feats_a: list[torch.Tensor], feats_b: list[torch.Tensor]) -> torch.Tensor:
@@ -316,46 +320,40 @@ def lpips_distances(
 
     ``video`` and ``target`` are float in [0, 1] or uint8; only a chunk is converted to
     float at a time.
-    Each frame (and each ground-truth frame) passes through the backbone exactly once;
-    only one chunk of features is held in memory. ``chunk`` defaults to as many frames
-    (up to 8) as fit in ``tgibench.video.checks.CHUNK_PIXELS``.
+    Each frame (and each ground-truth frame, each keyframe) passes through the backbone
+    exactly once. At most two chunks of features are held at once: the video's and the
+    ground truth's (or the previous chunk's, while the next is computed). ``chunk``
+    defaults to as many frames (up to 8) as fit in ``tgibench.video.checks.CHUNK_PIXELS``.
     """
     device = next(net.parameters()).device
-    adjacent, to_target = [], []
-    previous: list[torch.Tensor] | None = None
-    first_feats: list[torch.Tensor] | None = None
+    adjacent: list[torch.Tensor] = []
+    to_target: list[torch.Tensor] = []
+    to_keyframes: list[torch.Tensor] = []
+    previous: list[torch.Tensor] | None = None  # the last frame's features, across chunks
     if chunk is None:
         chunk = frames_per_chunk(video, most=8)
     for start in range(0, video.shape[0], chunk):
         feats = net.features(to_float(video[start : start + chunk]).to(device))
-        if first_feats is None:
-            first_feats = [f[:1] for f in feats]
         if previous is not None:
-            feats_with_prev = [torch.cat([p, f]) for p, f in zip(previous, feats, strict=True)]
-        else:
-            feats_with_prev = feats
-        if feats_with_prev[0].shape[0] > 1:
-            adjacent.append(
-                net.distance([f[:-1] for f in feats_with_prev], [f[1:] for f in feats_with_prev])
-            )
+            adjacent.append(net.distance(previous, [f[:1] for f in feats]))
+        if feats[0].shape[0] > 1:
+            adjacent.append(net.distance([f[:-1] for f in feats], [f[1:] for f in feats]))
+        if keyframes is not None and start == 0:
+            first = net.features(keyframes[0][None].to(device))
+            to_keyframes.append(net.distance([f[:1] for f in feats], first))
+            del first
         previous = [f[-1:] for f in feats]
         if target is not None:
-            target_feats = net.features(to_float(target[start : start + chunk]).to(device))
-            to_target.append(net.distance(feats, target_feats))
-    key_dist = None
+            truth = net.features(to_float(target[start : start + chunk]).to(device))
+            to_target.append(net.distance(feats, truth))
+            del truth  # not held while the next chunk's features are computed
     if keyframes is not None:
-        assert first_feats is not None and previous is not None
-        given = net.features(torch.stack(keyframes).to(device))
-        key_dist = torch.cat(
-            [
-                net.distance(first_feats, [g[:1] for g in given]),
-                net.distance(previous, [g[1:] for g in given]),
-            ]
-        ).cpu()
+        assert previous is not None
+        to_keyframes.append(net.distance(previous, net.features(keyframes[1][None].to(device))))
     return LPIPSDistances(
         adjacent=torch.cat(adjacent).cpu() if adjacent else torch.zeros(0),
         to_target=torch.cat(to_target).cpu() if target is not None else None,
-        to_keyframes=key_dist,
+        to_keyframes=torch.cat(to_keyframes).cpu() if keyframes is not None else None,
     )
 
 

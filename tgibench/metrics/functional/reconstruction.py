@@ -62,19 +62,26 @@ def _blur_valid(image: np.ndarray) -> np.ndarray:
     return cv2.sepFilter2D(image, cv2.CV_64F, taps, taps)[r:-r, r:-r]
 
 
-def _ssim_frame(x: np.ndarray, y: np.ndarray) -> float:
-    """Mean SSIM of two (C, H, W) float64 frames: per channel over the valid region."""
+def _ssim_channel(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean SSIM of two (H, W) float64 channels over the valid region."""
     c1, c2 = 0.01**2, 0.03**2
-    values = []
-    for a, b in zip(x, y, strict=True):
-        mu_a, mu_b = _blur_valid(a), _blur_valid(b)
-        var_a = _blur_valid(a * a) - mu_a**2
-        var_b = _blur_valid(b * b) - mu_b**2
-        cov = _blur_valid(a * b) - mu_a * mu_b
-        ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
-            (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
-        )
-        values.append(ssim_map.mean())
+    mu_a, mu_b = _blur_valid(a), _blur_valid(b)
+    var_a = _blur_valid(a * a) - mu_a**2
+    var_b = _blur_valid(b * b) - mu_b**2
+    cov = _blur_valid(a * b) - mu_a * mu_b
+    ssim_map = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / (
+        (mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2)
+    )
+    return float(ssim_map.mean())
+
+
+def _ssim_frame(x: torch.Tensor, y: torch.Tensor) -> float:
+    """Mean SSIM of two (C, H, W) frames (uint8, or float in [0, 1]): per channel,
+    converted to float64 one channel at a time (a third of a float64 frame in memory)."""
+    values = [
+        _ssim_channel(to_float(a).double().cpu().numpy(), to_float(b).double().cpu().numpy())
+        for a, b in zip(x, y, strict=True)
+    ]
     return float(np.mean(values))
 
 
@@ -86,15 +93,12 @@ def ssim(video: torch.Tensor, target: torch.Tensor, reduction: Reduction = "mean
     RGB channel over the valid region (no padding) and averaged, per in-between frame;
     equal to ``skimage.metrics.structural_similarity(..., gaussian_weights=True,
     sigma=1.5, use_sample_covariance=False, data_range=1, channel_axis=-1)``. Computed
-    frame by frame in float64 with OpenCV's separable filter (one frame pair in memory).
+    frame by frame in float64 with OpenCV's separable filter (one channel pair in memory).
     """
     gen, ref = intermediate_pair(video, target)
     if min(gen.shape[-2:]) < SSIM_WINDOW:
         raise VideoError(f"SSIM needs frames of at least {SSIM_WINDOW}x{SSIM_WINDOW} pixels")
-    values = [
-        _ssim_frame(to_float(a).double().cpu().numpy(), to_float(b).double().cpu().numpy())
-        for a, b in zip(gen, ref, strict=True)
-    ]
+    values = [_ssim_frame(a, b) for a, b in zip(gen, ref, strict=True)]
     return reduce(torch.tensor(values, dtype=torch.float32), reduction)
 
 
