@@ -48,7 +48,7 @@ Workers = Annotated[
         "-w",
         min=1,
         help="Processes that generate and score cases at once (default: 2 on a CPU with 2 or "
-        "more cores, 1 on a GPU or under torchrun). The results do not depend on it.",
+        "more cores, 1 on a GPU or under torchrun). Values agree to float32 rounding.",
     ),
 ]
 Profile = Annotated[

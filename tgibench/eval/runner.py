@@ -37,7 +37,7 @@ from tgibench.eval.resume import RunError, locked, start_or_resume
 from tgibench.eval.run_metrics import finalize_run_metrics, save_case_features
 from tgibench.eval.scoring import score_video
 from tgibench.eval.timings import timed
-from tgibench.eval.workers import CaseWorkers, WorkerSetup
+from tgibench.eval.workers import CaseWorkers, WorkerSetup, threads_per_worker
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
 from tgibench.metrics.registry import MetricDef, select_metrics
@@ -201,7 +201,7 @@ def _case_results(
             timings: dict[str, float] = {}
             yield run_case(case, model, metrics, backbones, config, timings), timings
         return
-    setup = WorkerSetup(config, tuple(included_files()), torch.get_num_threads())
+    setup = WorkerSetup(config, tuple(included_files()), threads_per_worker(workers))
     with CaseWorkers(setup, workers) as pool:
         try:
             yield from pool.results(cases)

@@ -8,9 +8,13 @@ the parent included, builds the model, the metric list and the backbones once, t
 generates and scores the cases it is sent, one at a time, with
 :func:`tgibench.eval.runner.run_case`, exactly as a single process does.
 
-Numbers do not depend on the number of workers: a case is computed by the same code, with
-the same seed and the same number of torch threads as in the parent (a float reduction's
-last bits depend on the thread count), whichever process computes it.
+A case is computed by the same code, with the same seed, whichever process computes it. The parent's torch threads are shared out
+among the workers (:func:`threads_per_worker`: 2 workers on 2 cores run 1 thread each).
+That is what makes workers pay: with each worker running the parent's 2 threads, 14
+mini-bench cases took 19.5 s against 15.6 s (idle 2-core machine, docs/performance.md). The
+thread count changes values only in their last float32 bits (a reduction's order):
+tests/test_runner.py compares one process with 2 threads and 2 workers with 1 each (videos
+byte for byte, values within 1e-6; lpips_frames moved by 7e-8 relative).
 
 The parent alone writes ``results.jsonl``, in benchmark order (:meth:`CaseWorkers.results`
 yields rows in the order of the cases, whatever order they finish in), so resume and crash
@@ -56,6 +60,14 @@ def default_workers(device: str) -> int:
     return max(1, min(2, cores))
 
 
+def threads_per_worker(workers: int) -> int:
+    """The torch threads of each of ``workers`` processes: this process's threads shared
+    out among them, at least 1 (more threads than cores make every one of them wait)."""
+    import torch
+
+    return max(1, torch.get_num_threads() // workers)
+
+
 class WorkerError(RuntimeError):
     """A worker process could not start, or died while it was generating or scoring a case."""
 
@@ -63,7 +75,7 @@ class WorkerError(RuntimeError):
 @dataclass(frozen=True)
 class WorkerSetup:
     """What a worker needs to work as the parent would: the run's config, the plugin files
-    the parent included (``--include``), and the parent's number of torch threads."""
+    the parent included (``--include``), and its number of torch threads."""
 
     config: EvalConfig
     plugin_files: tuple[Path, ...]
