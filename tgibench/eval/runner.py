@@ -41,7 +41,7 @@ from tgibench.eval.workers import CaseWorkers, WorkerSetup, threads_per_worker
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
 from tgibench.metrics.registry import MetricDef, select_metrics
-from tgibench.models import CaseContext, InbetweeningModel, build_model
+from tgibench.models import CaseContext, InbetweeningModel, build_model, canonical_spec
 from tgibench.plugins import included_files
 from tgibench.rundir import TIMINGS_FILE, VIDEOS_DIR, ResultsWriter, failed
 from tgibench.video import VideoError, check_video, to_float, to_uint8, write_video
@@ -188,14 +188,18 @@ def _run_record(
 
 def _case_results(
     cases: list[Case],
-    model: InbetweeningModel,
+    model: InbetweeningModel | None,
     metrics: list[MetricDef],
     config: EvalConfig,
     workers: int,
     profile: dict[str, float],
 ) -> Generator[tuple[dict[str, Any], dict[str, float]], None, None]:
-    """(row, timings) of each case in order: computed here, or by ``workers`` processes."""
+    """(row, timings) of each case in order: computed here (with ``model``, built now if
+    None), or by ``workers`` processes."""
     if workers <= 1:
+        if model is None:  # workers were asked for, but one case is left
+            with timed(profile, "model and metrics"):
+                model = build_model(config.model)
         backbones = Backbones(config.device, config.backbone_options)
         for case in cases:
             timings: dict[str, float] = {}
@@ -211,7 +215,7 @@ def _case_results(
 
 def _run_cases(
     cases: list[Case],
-    model: InbetweeningModel,
+    model: InbetweeningModel | None,
     metrics: list[MetricDef],
     config: EvalConfig,
     results_path: Path,
@@ -267,8 +271,8 @@ def evaluate(
     Under torchrun (or with an explicit ``shard``) each rank scores its share of the cases;
     rank 0 merges the rows into results.jsonl and computes run-level metrics. ``workers``
     processes generate and score this process's cases at once (:mod:`tgibench.eval.
-    workers`; ``tgibench evaluate`` chooses it with ``default_workers``); the results do
-    not depend on it. A model or metric registered outside a module that a fresh process
+    workers`; ``tgibench evaluate`` chooses it with ``default_workers``), each building
+    its own model (this process then builds none); values agree to float32 rounding. A model or metric registered outside a module that a fresh process
     imports (in an interactive session) needs ``workers=1``.
 
     The summary's ``profile`` holds the seconds of each stage: start-up (``benchmark``,
@@ -286,7 +290,9 @@ def evaluate(
         fingerprint = benchmark_fingerprint(full)
     with timed(profile, "model and metrics"):
         metrics = select_metrics(config.metrics)
-        model = build_model(config.model)
+        # worker processes build their own model: here only when this process generates
+        model = build_model(config.model) if workers <= 1 else None
+        spec = model.spec if model is not None else canonical_spec(config.model)
     case_ids = [c.case_id for c in bench]
     bench_info: dict[str, Any] = {
         "source": config.bench,
@@ -304,9 +310,7 @@ def evaluate(
         verdict = None
         if shard.is_main:
             try:
-                start_or_resume(
-                    run_dir, config, _run_record(config, model.spec, metrics, bench_info)
-                )
+                start_or_resume(run_dir, config, _run_record(config, spec, metrics, bench_info))
             except RunError as exc:
                 verdict = str(exc)
         verdict = share_from_main(shard, verdict)
@@ -319,7 +323,7 @@ def evaluate(
         mine = [c for i, c in enumerate(bench) if shard.owns(i) and c.case_id not in done]
         summary.skipped = sum(1 for i, c in enumerate(bench) if shard.owns(i)) - len(mine)
         summary.workers = max(1, min(workers, len(mine)))
-        label = f"{model.spec} on {full.name}" + (
+        label = f"{spec} on {full.name}" + (
             f" [rank {shard.rank}/{shard.world_size}]" if shard.distributed else ""
         )
         profile["run directory"] = time.perf_counter() - start

@@ -163,13 +163,8 @@ def _instantiate(
     return cls(**kwargs)
 
 
-def build_model(spec: str) -> InbetweeningModel:
-    """Build a model from a spec string ``name[:key=value,...]``, e.g. ``"flow:levels=3"``.
-
-    Unknown names suggest the closest registered ones; unknown, missing or mistyped
-    options name the accepted ones. The returned model's ``spec`` attribute is the
-    canonical spec.
-    """
+def _checked_options(spec: str) -> tuple[str, Any, dict[str, ModelOption], dict[str, Any]]:
+    """(name, factory, accepted options, given values typed) of a spec, checked."""
     name, given = parse_spec(spec)
     factory = MODELS.get(name)
     accepted = model_options(factory)
@@ -185,6 +180,32 @@ def build_model(spec: str) -> InbetweeningModel:
         raise SpecError(
             f"model {name!r} needs option(s) {', '.join(missing)}: e.g. {name}:{missing[0]}=..."
         )
+    return name, factory, accepted, values
+
+
+def canonical_spec(spec: str) -> str:
+    """The canonical form of a model spec, its options checked as :func:`build_model`
+    checks them, without building the model (no weights loaded).
+
+    >>> canonical_spec("flow:winsize=31")
+    'flow:winsize=31'
+    """
+    name, _, _, values = _checked_options(spec)
+    return _formatted(name, values)
+
+
+def _formatted(name: str, values: dict[str, Any]) -> str:
+    return format_spec(name, {k: _spec_text(v) for k, v in values.items()})
+
+
+def build_model(spec: str) -> InbetweeningModel:
+    """Build a model from a spec string ``name[:key=value,...]``, e.g. ``"flow:levels=3"``.
+
+    Unknown names suggest the closest registered ones; unknown, missing or mistyped
+    options name the accepted ones. The returned model's ``spec`` attribute is the
+    canonical spec (:func:`canonical_spec`).
+    """
+    name, factory, accepted, values = _checked_options(spec)
     options_class = getattr(factory, "options_class", None)
     if options_class is not None:
         model = factory(
@@ -192,7 +213,7 @@ def build_model(spec: str) -> InbetweeningModel:
         )
     else:
         model = factory(**values)
-    model.spec = format_spec(name, {k: _spec_text(v) for k, v in values.items()})
+    model.spec = _formatted(name, values)
     return model
 
 
