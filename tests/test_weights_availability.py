@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -318,3 +321,35 @@ def test_offline_flag_skips_the_probe_and_the_run_announces_missing_weights_once
     ]
     row = json.loads((tmp_path / "run" / "results.jsonl").read_text().splitlines()[0])
     assert "TGIBENCH_CLIP_PRETRAINED" in row["unavailable"]["clip_score"] and row["psnr"] > 0
+
+
+def test_clip_without_weights_is_refused_offline_without_importing_open_clip(tmp_path):
+    """The first lookup asks open_clip and keeps its answer in the cache; a later process
+    learns that the weights are absent without importing open_clip, with the same reason a
+    fetch would give (the weights, their hub repository, how to supply them)."""
+    script = (
+        "import sys\n"
+        "from tgibench.features.clip import load_clip\n"
+        "from tgibench.weights import WeightsUnavailableError\n"
+        "try:\n"
+        "    load_clip()\n"
+        "except WeightsUnavailableError as exc:\n"
+        "    print(exc)\n"
+        "print('open_clip imported:', 'open_clip' in sys.modules)\n"
+    )
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    env["TGIBENCH_CACHE"] = str(tmp_path / "tgibench")
+    runs = [
+        subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    first, second = (run.stdout.splitlines() for run in runs)
+    assert first[-1] == "open_clip imported: True", runs[0].stderr[-2000:]
+    assert second[-1] == "open_clip imported: False", runs[1].stderr[-2000:]
+    for reason in (first[0], second[0]):
+        assert "CLIP ViT-B-32 laion2b_s34b_b79k" in reason
+        assert (
+            "laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in reason
+            and "TGIBENCH_CLIP_PRETRAINED" in reason
+        )
+    assert list((tmp_path / "tgibench").glob("open_clip-*-tags.json"))

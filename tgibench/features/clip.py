@@ -29,29 +29,28 @@ truncation in the case's notes.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, cast
 
 import torch
 import torch.nn.functional as F
 
 from tgibench.features.backbones import register_backbone
-from tgibench.features.checkpoint import check_load, hf_cached_file
+from tgibench.features.checkpoint import check_load
+from tgibench.features.clip_weights import (
+    RANDOM_INIT,
+    clip_defaults,
+    clip_how,
+    fetch_clip_weights,
+    locate_clip,
+    unavailable_offline,
+)
 from tgibench.features.frozen import ImageTextNetwork
 from tgibench.features.preprocess import FramePreprocess
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.video import frames_per_chunk
-from tgibench.weights import WeightsLocation, WeightsUnavailableError, hf_endpoint
-
-DEFAULT_CLIP_MODEL = "ViT-B-32"
-DEFAULT_CLIP_PRETRAINED = "laion2b_s34b_b79k"
-#: The ``pretrained`` value that asks for random weights (tests only).
-RANDOM_INIT = "random"
-_CHECKPOINT_SUFFIXES = (".bin", ".pt", ".pth", ".safetensors", ".npz")
 
 
 class CLIPNet(ImageTextNetwork):
@@ -123,135 +122,6 @@ class CLIPNet(ImageTextNetwork):
         return F.normalize(self.model.encode_text(tokens).float(), dim=-1).cpu()  # type: ignore[operator]
 
 
-def _looks_like_path(value: str) -> bool:
-    return os.sep in value or "/" in value or value.lower().endswith(_CHECKPOINT_SUFFIXES)
-
-
-def _how(model: str) -> str:
-    return (
-        "Point TGI-Bench at CLIP weights with the backbone options "
-        "(EvalConfig.backbone_options={'clip': {'pretrained': '/path/open_clip_pytorch_model.bin'}})"
-        " or the environment (TGIBENCH_CLIP_PRETRAINED=/path/file or a tag, "
-        f"TGIBENCH_CLIP_MODEL={model!r} or 'hf-hub:org/name'); or, on a machine with network, "
-        "run once without HF_HUB_OFFLINE (or `huggingface-cli download <repo>`) to fill the "
-        "Hugging Face cache ($HF_HOME), which is then used offline."
-    )
-
-
-def _defaults(model: str | None, pretrained: str | None) -> tuple[str, str]:
-    return (
-        model or os.environ.get("TGIBENCH_CLIP_MODEL") or DEFAULT_CLIP_MODEL,
-        pretrained or os.environ.get("TGIBENCH_CLIP_PRETRAINED") or DEFAULT_CLIP_PRETRAINED,
-    )
-
-
-def _first_line(exc: Exception) -> str:
-    return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-
-
-def _fetch_weights(model: str, pretrained: str, cache_dir: str | None) -> tuple[str, Path]:
-    """Make sure the weights are on disk (downloading what the hub allows): (what, file).
-
-    Raises WeightsUnavailableError when they are neither cached nor downloadable, and
-    ValueError for a pretrained value that is neither a tag of ``model`` nor a path.
-    """
-    from open_clip.factory import _find_checkpoint_in_dir
-    from open_clip.pretrained import (
-        download_pretrained,
-        download_pretrained_from_hf,
-        get_pretrained_cfg,
-        list_pretrained_tags_by_model,
-    )
-
-    if model.startswith("hf-hub:"):
-        repo = model.removeprefix("hf-hub:")
-        try:
-            download_pretrained_from_hf(repo, filename="open_clip_config.json", cache_dir=cache_dir)
-            return model, Path(download_pretrained_from_hf(repo, cache_dir=cache_dir))
-        except OSError as exc:
-            raise WeightsUnavailableError(
-                f"open_clip repository {repo} (config and weights)",
-                f"{_how(model)} ({_first_line(exc)})",
-            ) from exc
-    if model.startswith("local-dir:"):
-        folder = Path(model.removeprefix("local-dir:"))
-        if not (folder / "open_clip_config.json").is_file():
-            raise WeightsUnavailableError(
-                f"open_clip folder {folder}", f"It has no open_clip_config.json. {_how(model)}"
-            )
-        found = _find_checkpoint_in_dir(folder)  # open_clip's own choice of file
-        if found is None:
-            raise WeightsUnavailableError(
-                f"open_clip folder {folder}", f"It has no weights file. {_how(model)}"
-            )
-        return model, Path(found)
-    tag = get_pretrained_cfg(model, pretrained)
-    if tag:
-        try:
-            return f"{model} {pretrained}", Path(download_pretrained(tag, cache_dir=cache_dir))
-        except OSError as exc:
-            raise WeightsUnavailableError(
-                f"CLIP {model} {pretrained} (hub: {tag['hf_hub'].rstrip('/')})",
-                f"{_how(model)} ({_first_line(exc)})",
-            ) from exc
-    if Path(pretrained).is_file():
-        return f"{model} from {pretrained}", Path(pretrained)
-    if _looks_like_path(pretrained):
-        raise WeightsUnavailableError(
-            f"CLIP {model} checkpoint {pretrained}", f"The file does not exist. {_how(model)}"
-        )
-    raise ValueError(
-        f"CLIP pretrained={pretrained!r} is neither an open_clip tag of {model} "
-        f"({', '.join(list_pretrained_tags_by_model(model)) or 'none'}) nor a checkpoint file"
-    )
-
-
-def locate_clip(
-    model: str | None = None, pretrained: str | None = None, cache_dir: str | None = None
-) -> WeightsLocation:
-    """Where the CLIP weights are: a file, a folder or the Hugging Face cache (no network).
-
-    ``remote`` is the hub repository they would be downloaded from.
-    """
-    model, pretrained = _defaults(model, pretrained)
-    if pretrained == RANDOM_INIT:
-        return WeightsLocation(f"CLIP {model}", "random init (tests only)")
-    if model.startswith("local-dir:"):
-        folder = Path(model.removeprefix("local-dir:"))
-        has_weights = any(folder.glob(f"*{suffix}") for suffix in (".safetensors", ".bin", ".pth"))
-        ready = (folder / "open_clip_config.json").is_file() and has_weights
-        return WeightsLocation(f"open_clip folder {folder}", str(folder) if ready else None)
-    from open_clip.constants import HF_CONFIG_NAME, HF_WEIGHTS_NAME
-    from open_clip.pretrained import _get_safe_alternatives, get_pretrained_cfg
-
-    if model.startswith("hf-hub:"):
-        repo, filename, config = model.removeprefix("hf-hub:"), HF_WEIGHTS_NAME, HF_CONFIG_NAME
-        weights = f"open_clip repository {repo}"
-    else:
-        tag = get_pretrained_cfg(model, pretrained)
-        if not tag:  # a file (or a wrong value, which loading reports)
-            path = Path(pretrained).expanduser()
-            return WeightsLocation(
-                f"CLIP {model} {pretrained}", str(path) if path.is_file() else None
-            )
-        weights = f"CLIP {model} {pretrained}"
-        if "file" in tag:
-            return WeightsLocation(weights, tag["file"] if Path(tag["file"]).is_file() else None)
-        if not tag.get("hf_hub"):  # an old URL-only tag: open_clip keeps it in ~/.cache/clip
-            url = tag["url"]
-            target = Path(cache_dir or Path.home() / ".cache" / "clip") / os.path.basename(url)
-            return WeightsLocation(weights, str(target) if target.is_file() else None, url)
-        repo, filename = os.path.split(tag["hf_hub"])  # "org/name/" or "org/name/file"
-        filename, config = filename or HF_WEIGHTS_NAME, None
-    found = [
-        hf_cached_file(repo, name, cache_dir)
-        for name in [*_get_safe_alternatives(filename), filename]
-    ]
-    weights_file = next((f for f in found if f), None)
-    config_ok = config is None or hf_cached_file(repo, config, cache_dir) is not None
-    return WeightsLocation(weights, weights_file if config_ok else None, f"{hf_endpoint()}/{repo}")
-
-
 def load_clip(
     model: str | None = None, pretrained: str | None = None, cache_dir: str | None = None
 ) -> CLIPNet:
@@ -268,16 +138,19 @@ def load_clip(
     >>> net.encode_texts(["a cat"]).shape  # doctest: +SKIP
     torch.Size([1, 384])
     """
+    model, pretrained = clip_defaults(model, pretrained)
+    missing = unavailable_offline(model, pretrained, cache_dir)
+    if missing is not None:
+        raise missing  # before importing open_clip, which takes seconds
     import open_clip
 
-    model, pretrained = _defaults(model, pretrained)
     is_random = pretrained == RANDOM_INIT
     checkpoint = None
     if is_random:
         weights = f"{model} RANDOM INIT (not pretrained: scores are meaningless)"
         warnings.warn(f"CLIP {weights}; use it for tests only", UserWarning, stacklevel=2)
     else:
-        weights, checkpoint = _fetch_weights(model, pretrained, cache_dir)
+        weights, checkpoint = fetch_clip_weights(model, pretrained, cache_dir)
     schema = model.startswith(("hf-hub:", "local-dir:"))
     tag = None if schema or is_random else open_clip.get_pretrained_cfg(model, pretrained)
     clip_model, _, _ = open_clip.create_model_and_transforms(
@@ -292,7 +165,7 @@ def load_clip(
             lambda: open_clip.load_checkpoint(clip_model, str(checkpoint), strict=False),
             f"CLIP {model}",
             checkpoint,
-            _how(model),
+            clip_how(model),
         )
     cfg = clip_model.visual.preprocess_cfg  # type: ignore[union-attr]
     size = cfg["size"] if isinstance(cfg["size"], (tuple, list)) else (cfg["size"], cfg["size"])

