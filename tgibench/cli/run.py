@@ -118,18 +118,33 @@ def _config(
     )
 
 
-def _run(config: EvalConfig, quiet: bool, workers: int | None, profile: bool) -> None:
+def _set_up(offline: bool, include: list[Path] | None, workers: int | None, device: str) -> int:
+    """Before the command imports torch: ``--offline``, the plugins, and the number of
+    worker processes; with more than one, their server starts now, importing torch and the
+    scoring code in the background while this process does the same (tgibench.eval.workers).
+    """
+    from tgibench.eval.distributed import current_shard
+    from tgibench.eval.workers import default_workers, start_worker_server
+
+    _set_offline(offline)
+    if workers is None:  # torchrun's ranks are the processes already
+        workers = 1 if current_shard().distributed else default_workers(device)
+    if workers > 1:
+        start_worker_server()
+    include_plugins(include)
+    return workers
+
+
+def _run(config: EvalConfig, quiet: bool, workers: int, profile: bool) -> None:
     from tgibench.data import BenchmarkError
     from tgibench.eval.distributed import current_shard
     from tgibench.eval.resume import RunError
     from tgibench.eval.runner import evaluate
     from tgibench.eval.timings import profile_table
-    from tgibench.eval.workers import WorkerError, default_workers
+    from tgibench.eval.workers import WorkerError
     from tgibench.spec import SpecError
 
     shard = current_shard()
-    if workers is None:  # torchrun's ranks are the processes already
-        workers = 1 if shard.distributed else default_workers(config.device)
     started = _since_process_start()  # Python and the imports of the command
     try:
         summary = evaluate(config, progress=not quiet, shard=shard, workers=workers)
@@ -198,8 +213,7 @@ def evaluate(
     profile: Profile = False,
 ) -> None:
     """Generate every case with a model, score it, and write the run directory."""
-    _set_offline(offline)
-    include_plugins(include)
+    workers = _set_up(offline, include, workers, device)
     config = _config(
         model,
         bench,
@@ -250,8 +264,7 @@ def score(
     profile: Profile = False,
 ) -> None:
     """Score videos made elsewhere (the `folder` model), found by a layout pattern."""
-    _set_offline(offline)
-    include_plugins(include)
+    workers = _set_up(offline, include, workers, device)
     from tgibench.data import BenchmarkError, load_benchmark
     from tgibench.models.video_layout import DEFAULT_PATTERN, LayoutMismatchError, resolve
     from tgibench.spec import format_spec

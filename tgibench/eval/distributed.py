@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch.distributed as dist
-
 from tgibench.fileio import write_text_atomic
 from tgibench.rundir import RESULTS_FILE, read_rows
 
@@ -63,12 +61,16 @@ def current_shard() -> Shard:
 
 def init(shard: Shard) -> None:
     """Join the process group (gloo: barriers only) when running under torchrun."""
+    import torch.distributed as dist  # here: reading the shard imports no torch
+
     if shard.distributed and not dist.is_initialized():
         dist.init_process_group("gloo", rank=shard.rank, world_size=shard.world_size)
 
 
 def barrier(shard: Shard) -> None:
     if shard.distributed:
+        import torch.distributed as dist
+
         dist.barrier()
 
 
@@ -76,6 +78,8 @@ def share_from_main(shard: Shard, value: Any) -> Any:
     """Rank 0's ``value`` on every rank (e.g. an error that must stop all ranks)."""
     if not shard.distributed:
         return value
+    import torch.distributed as dist
+
     box = [value]
     dist.broadcast_object_list(box, src=0)
     return box[0]
