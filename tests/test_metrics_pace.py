@@ -222,7 +222,8 @@ def test_per_case_definitions_and_class_equal_functional(uniform):
     )
     parts_names = ("irregularity", "drift", "fade", "backtrack")
     assert all(not METRICS.get(f"pace_{p}").default for p in parts_names)
-    assert METRICS.get("pace_stability").version == 2
+    assert METRICS.get("pace_stability").version == 3
+    assert all(METRICS.get(f"pace_{p}").version == 3 for p in parts_names)
     batch = pace_stability(torch.stack(videos), torch.stack([uniform, uniform]))
     assert batch.shape == (2,)
 
