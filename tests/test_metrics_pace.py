@@ -1,4 +1,4 @@
-"""Pace stability (version 2) on videos whose pacing is known, its parts, and a small study.
+"""Pace stability (version 3) on videos whose pacing is known, its parts, and a small study.
 
 The videos are a real photograph panned at constant speed (``natural_pan``) and re-timed
 or degraded copies of it, so the right answer is known: even travel scores ~1; stalls,
@@ -21,6 +21,7 @@ from test_metrics_motion import _store
 from tgibench.features.motion import MotionStats, motion_stats
 from tgibench.metrics import PaceStability
 from tgibench.metrics.functional import motion_reach, pace_parts, pace_stability
+from tgibench.metrics.functional.pace import step_shares
 from tgibench.metrics.registry import METRICS
 from tgibench.video import VideoError
 
@@ -135,6 +136,28 @@ def test_approximate_invariances(uniform):
     assert float(pace_stability(half)) == pytest.approx(float(pace_stability(uniform)), abs=0.03)
 
 
+def test_step_shares_barely_depend_on_resolution(source):
+    """The thumbnail RMS steps that version 3's step sizes average in give the same shares
+    at full and half resolution, even with per-frame noise (as JPEG adds) on an uneven pace;
+    the step sizes themselves (half of them mean absolute change) move little."""
+    eased = source[torch.tensor([0, 1, 2, 4, 7, 11, 16, 21, 25, 28, 30, 31, 32])]
+    gen = torch.Generator().manual_seed(0)
+
+    def noisy(video: torch.Tensor) -> torch.Tensor:
+        return (video + 0.01 * torch.randn(video.shape, generator=gen)).clamp(0, 1)
+
+    half = torch.nn.functional.interpolate(eased, scale_factor=0.5, mode="area")
+    full, halved = motion_stats(noisy(eased)), motion_stats(noisy(half))
+
+    def progress(steps: torch.Tensor) -> torch.Tensor:
+        return (steps.double() / steps.double().sum()).cumsum(0)
+
+    assert float((progress(full.step) - progress(halved.step)).abs().max()) < 0.003
+    assert float((progress(full.change) - progress(halved.change)).abs().max()) > 0.005
+    gap = step_shares(full).cumsum(0) - step_shares(halved).cumsum(0)
+    assert float(gap.abs().max()) < 0.006
+
+
 def test_motion_reach_sees_videos_that_do_not_move(uniform):
     assert float(motion_reach(uniform, uniform)) == pytest.approx(1.0, abs=1e-6)
     assert float(motion_reach(uniform[:1].expand_as(uniform), uniform)) == 0.0
@@ -145,13 +168,15 @@ def test_motion_reach_sees_videos_that_do_not_move(uniform):
 
 def _random_stats(n: int, gen: torch.Generator) -> MotionStats:
     """MotionStats of n pairs with random, physically possible values."""
+    change = torch.rand(n, generator=gen) * torch.randint(0, 2, (n,), generator=gen) * 0.2
     return MotionStats(
         warp_error=torch.rand(n, generator=gen) * 0.1,
         residual=torch.randn(n, 3, generator=gen) * 0.01,
         magnitude=torch.rand(n, generator=gen) * 20,
         occluded=torch.rand(n, generator=gen),
         grid=torch.randn(n, 8, 8, 2, generator=gen) * 3,
-        change=torch.rand(n, generator=gen) * torch.randint(0, 2, (n,), generator=gen) * 0.2,
+        change=change,
+        step=change * (0.5 + torch.rand(n, generator=gen)),  # 0 where change is 0
         detail=torch.rand(n + 1, generator=gen) + 0.01,
         appearance=torch.rand(n + 1, 2, generator=gen) * 1.5,
         mixture=torch.rand(n + 1, 2, generator=gen) * 0.5,
@@ -197,7 +222,8 @@ def test_per_case_definitions_and_class_equal_functional(uniform):
     )
     parts_names = ("irregularity", "drift", "fade", "backtrack")
     assert all(not METRICS.get(f"pace_{p}").default for p in parts_names)
-    assert METRICS.get("pace_stability").version == 2
+    assert METRICS.get("pace_stability").version == 3
+    assert all(METRICS.get(f"pace_{p}").version == 3 for p in parts_names)
     batch = pace_stability(torch.stack(videos), torch.stack([uniform, uniform]))
     assert batch.shape == (2,)
 

@@ -28,7 +28,9 @@ log = logging.getLogger(__name__)
 
 #: Version of the motion statistics, part of the cache key: bump it when they change.
 #: 2: DIS flow instead of Farneback; adds ``change``, ``detail`` and ``appearance``.
-MOTION_VERSION = 2
+#: 3: adds ``step`` (what pace's step sizes read: unlike ``change``, nearly the same at half
+#: resolution).
+MOTION_VERSION = 3
 #: Cells (rows, columns) of the coarse flow grid kept per pair.
 FLOW_GRID: tuple[int, int] = (8, 8)
 #: Longer side of the luma thumbnails that ``appearance`` compares.
@@ -55,7 +57,14 @@ class MotionStats:
     pixels of each cell of an 8x8 grid (0 in a cell with none): where the motion goes,
     compact enough to keep for every pair.
     ``change``: (T-1,) mean absolute RGB difference of frames t and t+1, in [0, 1], with no
-    motion compensation: how much the picture changes, whatever the cause.
+    motion compensation: how much the picture changes, whatever the cause. It depends on
+    the resolution: fine texture that half resolution removes, and per-frame noise (JPEG),
+    which adds a floor to every step, weigh differently at each size.
+    ``step``: (T-1,) root-mean-square difference of the luma thumbnails (longer side
+    :data:`THUMB_SIDE`) of frames t and t+1, in [0, 1]: the size of the step, close to
+    independent of the resolution (a fixed thumbnail size sees the same content at any
+    resolution, and the square weights the content's large differences over the noise's
+    small ones).
     ``detail``: (T,) mean luma gradient magnitude (Sobel, per pixel) over mean luma, per
     frame: fine detail, unchanged by a brightness gain; blending two different frames
     (a fade) lowers it.
@@ -76,6 +85,7 @@ class MotionStats:
     occluded: torch.Tensor
     grid: torch.Tensor
     change: torch.Tensor
+    step: torch.Tensor
     detail: torch.Tensor
     appearance: torch.Tensor
     mixture: torch.Tensor
@@ -132,6 +142,11 @@ def _appearance(thumbs: np.ndarray) -> np.ndarray:
     mean = thumbs.mean(axis=(1, 2), keepdims=True)
     z = (thumbs - mean) / np.maximum(thumbs.std(axis=(1, 2), keepdims=True), 1e-3)
     return np.stack([np.abs(z - z[0]).mean(axis=(1, 2)), np.abs(z - z[-1]).mean(axis=(1, 2))], 1)
+
+
+def _steps(thumbs: np.ndarray) -> np.ndarray:
+    """(T-1,) root-mean-square difference of consecutive thumbnails (MotionStats.step)."""
+    return np.sqrt((np.diff(thumbs.astype(np.float64), axis=0) ** 2).mean(axis=(1, 2)))
 
 
 def _mixture(thumbs: np.ndarray) -> np.ndarray:
@@ -219,6 +234,7 @@ def motion_stats(
         occluded=torch.tensor(occluded, dtype=torch.float32),
         grid=torch.from_numpy(np.stack(grid)).float() / scale,
         change=torch.tensor(change, dtype=torch.float32),
+        step=torch.from_numpy(_steps(stack)).float(),
         detail=torch.tensor(detail, dtype=torch.float32),
         appearance=torch.from_numpy(_appearance(stack)).float(),
         mixture=torch.from_numpy(_mixture(stack)).float(),

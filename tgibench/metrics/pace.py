@@ -33,7 +33,7 @@ def _parts(store: FeatureStore) -> PaceParts:
 
 
 @_from_motion(
-    "pace_stability", pillar="pace", higher_is_better=True, value_range=(0.0, 1.0), version=2
+    "pace_stability", pillar="pace", higher_is_better=True, value_range=(0.0, 1.0), version=3
 )
 def _pace_stability(store: FeatureStore) -> float:
     """Even travel from first to last keyframe by motion: no stall, jump, fade or going back."""
@@ -52,7 +52,7 @@ register_parts(
     pillar="pace",
     higher_is_better=False,
     value_range=(0.0, 1.0),
-    version=2,
+    version=3,
     features=_FEATURES,
     reference=_REFERENCE,
 )
