@@ -320,36 +320,40 @@ def test_offline_flag_skips_the_probe_and_the_run_announces_missing_weights_once
         "(the full reasons are in results.jsonl, each row's 'unavailable')",
     ]
     row = json.loads((tmp_path / "run" / "results.jsonl").read_text().splitlines()[0])
-    assert "TGIBENCH_CLIP_PRETRAINED" in row["unavailable"]["clip_score"] and row["psnr"] > 0
+    reason = row["unavailable"]["clip_score"]
+    assert "HF_HUB_OFFLINE=1" in reason and "docs/weights.md#clip" in reason and row["psnr"] > 0
 
 
-def test_clip_without_weights_is_refused_offline_without_importing_open_clip(tmp_path):
-    """The first lookup asks open_clip and keeps its answer in the cache; a later process
-    learns that the weights are absent without importing open_clip, with the same reason a
-    fetch would give (the weights, their hub repository, how to supply them)."""
+def test_offline_missing_weights_are_refused_without_importing_their_libraries(tmp_path):
+    """With HF_HUB_OFFLINE=1, a backbone whose weights are not here is unavailable at once:
+    after the first lookup of open_clip's tag table (kept in the cache), a process learns
+    that CLIP and X-CLIP are absent without importing open_clip or transformers, with the
+    weights, where they would come from and where the docs say how to supply them."""
     script = (
         "import sys\n"
-        "from tgibench.features.clip import load_clip\n"
+        "from tgibench.features.backbones import Backbones\n"
         "from tgibench.weights import WeightsUnavailableError\n"
-        "try:\n"
-        "    load_clip()\n"
-        "except WeightsUnavailableError as exc:\n"
-        "    print(exc)\n"
-        "print('open_clip imported:', 'open_clip' in sys.modules)\n"
+        "for name in ('clip', 'xclip'):\n"
+        "    try:\n"
+        "        Backbones().get(name)\n"
+        "    except WeightsUnavailableError as exc:\n"
+        "        print(exc)\n"
+        "print('imported:', [m for m in ('open_clip', 'transformers') if m in sys.modules])\n"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
     env["TGIBENCH_CACHE"] = str(tmp_path / "tgibench")
+    for var in ("TGIBENCH_CLIP_MODEL", "TGIBENCH_CLIP_PRETRAINED", "TGIBENCH_XCLIP_MODEL"):
+        env.pop(var, None)
     runs = [
         subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
         for _ in range(2)
     ]
     first, second = (run.stdout.splitlines() for run in runs)
-    assert first[-1] == "open_clip imported: True", runs[0].stderr[-2000:]
-    assert second[-1] == "open_clip imported: False", runs[1].stderr[-2000:]
-    for reason in (first[0], second[0]):
-        assert "CLIP ViT-B-32 laion2b_s34b_b79k" in reason
-        assert (
-            "laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in reason
-            and "TGIBENCH_CLIP_PRETRAINED" in reason
-        )
+    assert "'open_clip'" in first[-1], runs[0].stderr[-2000:]  # it reads its tag table
+    assert second[-1] == "imported: []", runs[1].stderr[-2000:]
+    assert first[:2] == second[:2]
+    clip, xclip = second[:2]
+    assert "CLIP ViT-B-32 laion2b_s34b_b79k" in clip and "HF_HUB_OFFLINE=1" in clip
+    assert "/laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in clip and "docs/weights.md#clip" in clip
+    assert "X-CLIP microsoft/xclip-base-patch32" in xclip and "docs/weights.md#x-clip" in xclip
     assert list((tmp_path / "tgibench").glob("open_clip-*-tags.json"))

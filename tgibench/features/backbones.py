@@ -10,7 +10,8 @@ The locator says where the weights are without network and without building the 
 (``tgibench metrics`` lists that). When they are not on this machine and would be
 downloaded, :class:`Backbones` first asks the server once (``tgibench.weights.
 unreachable``); if it does not answer, the backbone is unavailable with that reason at
-once. With ``HF_HUB_OFFLINE=1`` the loaders read local caches only, without asking.
+once. With ``HF_HUB_OFFLINE=1`` it is unavailable at once, without asking and without
+calling the loader (whose imports alone can take seconds).
 """
 
 from __future__ import annotations
@@ -111,12 +112,19 @@ class Backbones:
 
     @staticmethod
     def _check_reachable(backbone: BackboneDef, options: dict[str, Any]) -> None:
-        """Fail at once when the weights would be downloaded from a server that is down."""
-        if hub_offline():
-            return  # the loaders read local caches only and fail fast
+        """Fail at once when the weights are not here and would be downloaded, but cannot:
+        with ``HF_HUB_OFFLINE=1`` (without importing the loader's library, which can take
+        seconds: open_clip, transformers), or when the server does not answer."""
         location = backbone.locate(**options)
         if location.available or location.remote is None:
             return
+        if hub_offline():
+            raise WeightsUnavailableError(
+                location.weights,
+                f"They are not on this machine, and HF_HUB_OFFLINE=1 (--offline) forbids "
+                f"downloading them from {location.remote}. Supply them as "
+                f"{docs_link(backbone.anchor)} says.",
+            )
         reason = unreachable(location.remote)
         if reason:
             raise WeightsUnavailableError(

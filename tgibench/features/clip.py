@@ -45,7 +45,6 @@ from tgibench.features.clip_weights import (
     clip_how,
     fetch_clip_weights,
     locate_clip,
-    unavailable_offline,
 )
 from tgibench.features.frozen import ImageTextNetwork
 from tgibench.features.preprocess import FramePreprocess
@@ -139,9 +138,6 @@ def load_clip(
     torch.Size([1, 384])
     """
     model, pretrained = clip_defaults(model, pretrained)
-    missing = unavailable_offline(model, pretrained, cache_dir)
-    if missing is not None:
-        raise missing  # before importing open_clip, which takes seconds
     import open_clip
 
     is_random = pretrained == RANDOM_INIT

@@ -7,7 +7,8 @@ a case, even when the answer is that the weights are absent. The answer is a fac
 installed open_clip version, so :func:`open_clip_facts` keeps it in
 ``<cache_dir>/open_clip-<version>-tags.json`` (``tgibench.weights.cache_dir``) after the
 first lookup and reads it from there after: a run without CLIP weights learns so in
-milliseconds (:func:`unavailable_offline`), and so does ``tgibench metrics``. Another
+milliseconds (``tgibench.features.backbones.Backbones`` locates before it loads), and so
+does ``tgibench metrics``. Another
 open_clip version gets a file of its own; a cache that cannot be written costs only time.
 """
 
@@ -24,7 +25,6 @@ from tgibench.weights import (
     WeightsLocation,
     WeightsUnavailableError,
     hf_endpoint,
-    hub_offline,
 )
 from tgibench.weights import (
     cache_dir as tgibench_cache_dir,
@@ -201,26 +201,3 @@ def locate_clip(
     config = facts["config_file"]
     config_ok = config is None or hf_cached_file(repo, config, cache_dir) is not None
     return WeightsLocation(weights, weights_file if config_ok else None, f"{hf_endpoint()}/{repo}")
-
-
-def unavailable_offline(
-    model: str, pretrained: str, cache_dir: str | None = None
-) -> WeightsUnavailableError | None:
-    """With ``HF_HUB_OFFLINE=1``, the error that fetching hub weights that are not in the
-    cache would raise, found without importing open_clip; None when they are there, when
-    downloading is allowed, or when the weights are not a hub tag or repository (loading
-    then says what is wrong)."""
-    if not hub_offline() or pretrained == RANDOM_INIT or model.startswith("local-dir:"):
-        return None
-    hub = open_clip_facts(model, pretrained)["tag"].get("hf_hub")
-    if hub is None or locate_clip(model, pretrained, cache_dir).available:
-        return None
-    if model.startswith("hf-hub:"):
-        what = f"open_clip repository {model.removeprefix('hf-hub:')} (config and weights)"
-    else:
-        what = f"CLIP {model} {pretrained} (hub: {hub.rstrip('/')})"
-    return WeightsUnavailableError(
-        what,
-        f"{clip_how(model)} (not in the Hugging Face cache, and HF_HUB_OFFLINE=1 forbids "
-        "downloading them)",
-    )
