@@ -97,6 +97,31 @@ def test_lpips_equals_the_lpips_package(net):
     )
 
 
+@pytest.mark.parametrize("name", ["alex", "vgg"])
+def test_lpips_architecture_is_the_lpips_packages(name):
+    """tgibench's LPIPS network (built without importing the package) has the package's
+    state-dict names and shapes, and with the same weights the same outputs, bit for bit."""
+    import lpips as lpips_package
+
+    from tgibench.features.lpips_arch import LPIPSArchitecture
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = lpips_package.LPIPS(net=name, pretrained=False, pnet_rand=True, verbose=False)
+    ours = LPIPSArchitecture(name)
+    state = reference.state_dict()
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {
+        k: v.shape for k, v in state.items()
+    }
+    ours.load_state_dict(state)
+    images = torch.rand(2, 3, 48, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with torch.no_grad():
+        expected = reference.net(reference.scaling_layer(images))
+        actual = ours.net(ours.scaling_layer(images))
+    assert len(actual) == len(expected) == 5
+    assert all(torch.equal(a, e) for a, e in zip(actual, expected, strict=True))
+
+
 def test_lpips_weights_are_real_not_random(net):
     """On a photograph, real LPIPS ranks blur as a larger change than a one-pixel shift.
 
