@@ -272,8 +272,9 @@ def evaluate(
     rank 0 merges the rows into results.jsonl and computes run-level metrics. ``workers``
     processes generate and score this process's cases at once (:mod:`tgibench.eval.
     workers`; ``tgibench evaluate`` chooses it with ``default_workers``), each building
-    its own model (this process then builds none); values agree to float32 rounding. A model or metric registered outside a module that a fresh process
-    imports (in an interactive session) needs ``workers=1``.
+    its own model (this process then builds none); values agree to float32 rounding. A
+    model or metric registered outside a module that a worker imports (in an interactive
+    session) needs ``workers=1``.
 
     The summary's ``profile`` holds the seconds of each stage: start-up (``benchmark``,
     ``model and metrics``, ``run directory``, ``workers start-up (slowest)``), the per-case

@@ -15,8 +15,9 @@ torch in a fresh process. ``tgibench evaluate`` starts that server first thing
 (:func:`start_worker_server`), so its imports overlap the parent's own. Where there is no
 forkserver (Windows), workers are fresh processes (``spawn``), as they were before.
 
-A case is computed by the same code, with the same seed, whichever process computes it. The parent's torch threads are shared out
-among the workers (:func:`threads_per_worker`: 2 workers on 2 cores run 1 thread each).
+A case is computed by the same code, with the same seed, whichever process computes it.
+The parent's torch threads are shared out among the workers (:func:`threads_per_worker`:
+2 workers on 2 cores run 1 thread each).
 That is what makes workers pay: with each worker running the parent's 2 threads, 14
 mini-bench cases took 19.5 s against 15.6 s (idle 2-core machine, docs/performance.md). The
 thread count changes values only in their last float32 bits (a reduction's order):

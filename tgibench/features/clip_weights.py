@@ -8,12 +8,13 @@ installed open_clip version, so :func:`open_clip_facts` keeps it in
 ``<cache_dir>/open_clip-<version>-tags.json`` (``tgibench.weights.cache_dir``) after the
 first lookup and reads it from there after: a run without CLIP weights learns so in
 milliseconds (``tgibench.features.backbones.Backbones`` locates before it loads), and so
-does ``tgibench metrics``. Another
-open_clip version gets a file of its own; a cache that cannot be written costs only time.
+does ``tgibench metrics``. Another open_clip version gets a file of its own; a cache that
+cannot be written costs only time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from importlib.metadata import version
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tgibench.features.checkpoint import hf_cached_file
+from tgibench.fileio import write_json_atomic
 from tgibench.weights import (
     WeightsLocation,
     WeightsUnavailableError,
@@ -70,13 +72,8 @@ def open_clip_facts(model: str, pretrained: str) -> dict[str, Any]:
         table = {}
     if key not in table:
         table[key] = _ask_open_clip(model, pretrained)
-        try:
-            table_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = table_file.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
-            os.replace(tmp, table_file)
-        except OSError:
-            pass  # a read-only cache: asked again next time
+        with contextlib.suppress(OSError):  # a read-only cache: asked again next time
+            write_json_atomic(table_file, table)
     return dict(table[key])
 
 

@@ -55,9 +55,10 @@ weighs more on small steps: the shares, and ``drift``, moved by up to 0.042. ``s
 lets the content's large differences outweigh the noise) moves ``drift`` by at most 0.013,
 but alone it ranked re-timings of dynamic motion worse (tau 0.846 on the extra clips'
 dynamic motion; likely because the RMS of small thumbnails under-reads fast steps); half
-of each keeps both within issue 11's bounds (docs/metrics.md). (2) :data:`UNMATCHED` starts at 0.6 instead of 0.55: a fast arc over a
-black sky (hubble_arc, 25 frames) leaves 0.46 of its change unmatched at full and 0.56 at
-half resolution (the flow matches less on 80x144 frames), which version 2 counted as fade.
+of each keeps both within issue 11's bounds (docs/metrics.md). (2) :data:`UNMATCHED`
+starts at 0.6 instead of 0.55: a fast arc over a black sky (hubble_arc, 25 frames) leaves
+0.46 of its change unmatched at full and 0.56 at half resolution (the flow matches less on
+80x144 frames), which version 2 counted as fade.
 """
 
 from __future__ import annotations
@@ -291,8 +292,9 @@ def motion_reach_of(motion: MotionStats, reference: MotionStats) -> float:
 def motion_reach(video: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Share of the ground truth's motion that a (T, 3, H, W) video performs, in [0, 1],
     higher is better (0-d tensor): 0 for a still video, low for a crossfade of the
-    keyframes (whose ghosts flow reads as a little motion), 1 when the content moves at least as far as in ``target``. It does not judge where
-    or how evenly things move (pace_stability does) and more motion than the truth is not
+    keyframes (whose ghosts flow reads as a little motion), 1 when the content moves at
+    least as far as in ``target``. It does not judge where or how evenly things move
+    (pace_stability does) and more motion than the truth is not
     penalised: read it next to the frame-consistency metrics, which a video that does not
     move wins.
 
