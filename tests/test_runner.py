@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -10,6 +14,7 @@ import torch
 from tgibench.eval.config import EvalConfig
 from tgibench.eval.resume import RunError, locked
 from tgibench.eval.runner import evaluate
+from tgibench.fileio import atomic_path
 from tgibench.models import ModelBase, register_model
 from tgibench.rundir import RESULTS_FILE, ResultsWriter, read_rows, repair_tail
 
@@ -84,6 +89,31 @@ def test_torn_last_row_is_dropped_on_resume(tgi_root, tmp_path):
     summary = evaluate(_config(tgi_root, out, "crossfade"), progress=False)
     assert summary.scored == 1 and summary.skipped == 2
     assert path.read_bytes() == complete  # identical to the uninterrupted run
+
+
+def test_resume_removes_temporary_files_of_killed_writers_only(tgi_root, tmp_path):
+    out = tmp_path / "run"
+    evaluate(_config(tgi_root, out, "crossfade"), progress=False)
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    dead, alive = int(ended.stdout), os.getpid()
+    with atomic_path(tmp_path / "x.mp4") as made:  # named as atomic_path names them
+        assert Path(made).name.startswith(f".x.mp4.{alive}.") and made.endswith(".tmp")
+    stale = [
+        out / "videos" / f".a-25.mp4.{dead}.k3j9.tmp",
+        out / "features" / f".b.npz.{dead}.q.tmp",
+    ]
+    kept = [out / "videos" / f".c-25.mp4.{alive}.x1.tmp", out / "videos" / ".d.mp4.k3j9.tmp"]
+    for path in stale + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    evaluate(_config(tgi_root, out, "crossfade"), progress=False)
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in kept)  # a live writer's, or not named by us
 
 
 def test_writer_appends_whole_lines(tmp_path):

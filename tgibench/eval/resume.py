@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tgibench.eval.config import EvalConfig
-from tgibench.fileio import write_json_atomic
+from tgibench.fileio import remove_orphaned_temporaries, write_json_atomic
 from tgibench.rundir import RUN_FILE, metric_version_changes, read_run
 
 
@@ -48,7 +48,7 @@ def start_or_resume(run_dir: Path, config: EvalConfig, record: dict[str, Any]) -
     """Write run.json for a new run, or check that ``config`` may resume the existing one.
 
     Returns True when resuming. Refuses (RunError) a different config or benchmark,
-    saying what differs.
+    saying what differs. A resume removes the temporary files that a killed run left.
     """
     previous = read_run(run_dir)
     if previous is None:
@@ -65,6 +65,7 @@ def start_or_resume(run_dir: Path, config: EvalConfig, record: dict[str, Any]) -
             + "; ".join(differences)
             + ". Use another --out for a new run."
         )
+    remove_orphaned_temporaries(run_dir)
     previous.setdefault("resumed", []).append(record["created"])
     write_json_atomic(run_dir / RUN_FILE, previous)
     return True
