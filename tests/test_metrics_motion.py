@@ -24,6 +24,12 @@ from tgibench.metrics import Flicker, KeyframeAdherence, WarpingError
 from tgibench.metrics.functional import flicker, keyframe_adherence, pace_stability, warping_error
 from tgibench.metrics.registry import METRICS, select_metrics
 from tgibench.video import VideoError
+from tgibench.video.flow import (
+    backward_warp,
+    flow_magnitude,
+    round_trip_consistent,
+    sampling_grid,
+)
 
 SHIFT_PER_FRAME = 2.0
 
@@ -50,6 +56,27 @@ def test_large_steps_do_not_saturate_the_flow(step):
     assert torch.allclose(stats.magnitude, torch.full((2,), float(step)), atol=0.1)
     assert float(stats.occluded.max()) < 0.2
     assert float(motion_stats(pan_by(64)).occluded.min()) > 0.9
+
+
+def test_flow_helpers_equal_their_plain_numpy_definitions():
+    """The motion statistics' values must not move (MOTION_VERSION): the shortcuts give
+    the plain definitions' bits."""
+    rng = np.random.default_rng(3)
+    forward, backward = (rng.normal(0, 4, (40, 56, 2)).astype(np.float32) for _ in range(2))
+    image = rng.random((40, 56, 3), dtype=np.float32)
+    grid = sampling_grid(forward)
+    assert np.array_equal(flow_magnitude(forward), np.linalg.norm(forward, axis=-1))
+    assert np.array_equal(backward_warp(image, forward, grid), backward_warp(image, forward))
+    round_trip = forward + backward_warp(backward, forward)
+    plain = np.linalg.norm(round_trip, axis=-1) <= 1.5
+    assert 0 < plain.mean() < 1
+    assert np.array_equal(round_trip_consistent(forward, backward, 1.5, grid), plain)
+    visible = plain.copy()
+    visible[::3] = False
+    error = image[::-1].copy() - image
+    assert np.array_equal(
+        np.compress(visible.ravel(), error.reshape(-1, 3), axis=0), error[visible]
+    )
 
 
 def test_motion_of_a_pan_is_its_velocity(pan):

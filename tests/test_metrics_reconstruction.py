@@ -163,6 +163,27 @@ def test_lpips_frames_adjacent_and_streaming(net):
     assert float(lpips_frames(frozen, net=net)) == pytest.approx(0.0, abs=1e-7)
 
 
+def test_keyframes_equal_to_the_truths_ends_reuse_its_features(net, monkeypatch):
+    video, truth = _pair(9, 0.1, shape=(7, 3, 32, 40))
+    keyframes = (truth[0].clone(), truth[-1].clone())
+    seen: list[int] = []
+    features = net.features
+    monkeypatch.setattr(
+        net, "features", lambda images: seen.append(len(images)) or features(images)
+    )
+    reused = lpips_distances(net, video, truth, keyframes, chunk=3)
+    assert sum(seen) == 2 * len(video)  # the video and the truth, no keyframe pass
+    seen.clear()
+    apart = lpips_distances(net, video, None, keyframes, chunk=3)
+    assert sum(seen) == len(video) + 2
+    assert reused.to_keyframes is not None and apart.to_keyframes is not None
+    torch.testing.assert_close(reused.to_keyframes, apart.to_keyframes, atol=1e-6, rtol=1e-5)
+    seen.clear()
+    other = (keyframes[0].flip(-1), keyframes[1])  # only the last one is the truth's
+    lpips_distances(net, video, truth, other, chunk=3)
+    assert sum(seen) == 2 * len(video) + 1
+
+
 def test_batched_inputs_match_per_video():
     a, ta = _pair(7, 0.1)
     b, tb = _pair(8, 0.2)

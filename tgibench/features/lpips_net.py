@@ -309,6 +309,11 @@ class LPIPSDistances:
     to_keyframes: torch.Tensor | None = None
 
 
+def _is_frame(image: torch.Tensor, frames: torch.Tensor | None, index: int) -> bool:
+    """True when the (3, H, W) ``image`` is exactly ``frames[index]`` (as float in [0, 1])."""
+    return frames is not None and torch.equal(image.cpu(), to_float(frames[index]).cpu())
+
+
 @torch.no_grad()
 def lpips_distances(
     net: LPIPSNet,
@@ -322,24 +327,30 @@ def lpips_distances(
     ``video`` and ``target`` are float in [0, 1] or uint8; only a chunk is converted to
     float at a time.
     Each frame (and each ground-truth frame, each keyframe) passes through the backbone
-    exactly once. At most two chunks of features are held at once: the video's and the
-    ground truth's (or the previous chunk's, while the next is computed). ``chunk``
-    defaults to as many frames (up to 8) as fit in ``tgibench.video.checks.CHUNK_PIXELS``.
+    exactly once; a keyframe equal to the ground truth's first or last frame (as in every
+    benchmark case) reuses that frame's features. At most two chunks of features are held
+    at once: the video's and the ground truth's (or the previous chunk's, while the next is
+    computed). ``chunk`` defaults to as many frames (up to 8) as fit in
+    ``tgibench.video.checks.CHUNK_PIXELS``.
     """
     device = next(net.parameters()).device
     adjacent: list[torch.Tensor] = []
     to_target: list[torch.Tensor] = []
     to_keyframes: list[torch.Tensor] = []
     previous: list[torch.Tensor] | None = None  # the last frame's features, across chunks
+    last_truth: list[torch.Tensor] | None = None  # the ground truth's last frame's, likewise
     if chunk is None:
         chunk = frames_per_chunk(video, most=8)
+    ends_in_target = (False, False)
+    if keyframes is not None:
+        ends_in_target = (_is_frame(keyframes[0], target, 0), _is_frame(keyframes[1], target, -1))
     for start in range(0, video.shape[0], chunk):
         feats = net.features(to_float(video[start : start + chunk]).to(device))
         if previous is not None:
             adjacent.append(net.distance(previous, [f[:1] for f in feats]))
         if feats[0].shape[0] > 1:
             adjacent.append(net.distance([f[:-1] for f in feats], [f[1:] for f in feats]))
-        if keyframes is not None and start == 0:
+        if keyframes is not None and start == 0 and not ends_in_target[0]:
             first = net.features(keyframes[0][None].to(device))
             to_keyframes.append(net.distance([f[:1] for f in feats], first))
             del first
@@ -347,10 +358,14 @@ def lpips_distances(
         if target is not None:
             truth = net.features(to_float(target[start : start + chunk]).to(device))
             to_target.append(net.distance(feats, truth))
+            if start == 0 and ends_in_target[0]:
+                to_keyframes.append(net.distance([f[:1] for f in feats], [f[:1] for f in truth]))
+            last_truth = [f[-1:] for f in truth]
             del truth  # not held while the next chunk's features are computed
     if keyframes is not None:
-        assert previous is not None
-        to_keyframes.append(net.distance(previous, net.features(keyframes[1][None].to(device))))
+        last = last_truth if ends_in_target[1] else net.features(keyframes[1][None].to(device))
+        assert previous is not None and last is not None
+        to_keyframes.append(net.distance(previous, last))
     return LPIPSDistances(
         adjacent=torch.cat(adjacent).cpu() if adjacent else torch.zeros(0),
         to_target=torch.cat(to_target).cpu() if target is not None else None,

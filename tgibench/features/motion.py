@@ -21,7 +21,13 @@ import torch
 from tgibench.features.store import FeatureStore, register_feature
 from tgibench.fileio import atomic_path
 from tgibench.video import check_video, to_float
-from tgibench.video.flow import backward_warp, consistent_mask, dis_flow
+from tgibench.video.flow import (
+    backward_warp,
+    dis_flow,
+    flow_magnitude,
+    round_trip_consistent,
+    sampling_grid,
+)
 from tgibench.weights import cache_dir
 
 log = logging.getLogger(__name__)
@@ -111,13 +117,18 @@ def _gray_uint8(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.clip(np.rint(rgb * 255), 0, 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
 
 
-def _visible(forward: np.ndarray, backward: np.ndarray, tolerance_px: float) -> np.ndarray:
-    """(H, W) bool: pixels whose forward flow stays in the frame and is undone by the backward."""
+def _visible(
+    forward: np.ndarray,
+    backward: np.ndarray,
+    tolerance_px: float,
+    grid: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """(H, W) bool: pixels whose forward flow stays in the frame and is undone by the
+    backward; ``grid`` is ``sampling_grid(forward)``."""
     h, w = forward.shape[:2]
-    xs = np.arange(w, dtype=np.float32)[None, :] + forward[..., 0]
-    ys = np.arange(h, dtype=np.float32)[:, None] + forward[..., 1]
+    xs, ys = grid
     inside = (xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)
-    return inside & (consistent_mask(forward, backward, tolerance_px) > 0)
+    return inside & round_trip_consistent(forward, backward, tolerance_px, grid)
 
 
 def _detail(gray: np.ndarray) -> float:
@@ -169,10 +180,12 @@ def _pair_stats(
 ) -> tuple[float, np.ndarray, float, float, np.ndarray, float]:
     forward = dis_flow(gray_a, gray_b)
     backward = dis_flow(gray_b, gray_a)
-    visible = _visible(forward, backward, tolerance_px)
+    grid = sampling_grid(forward)
+    visible = _visible(forward, backward, tolerance_px, grid)
     if not visible.any():  # nothing can be matched (a cut): every pixel counts
         visible = np.ones_like(visible)
-    residual = (backward_warp(rgb_b, forward) - rgb_a)[visible]  # (N, 3)
+    error = backward_warp(rgb_b, forward, grid) - rgb_a
+    residual = np.compress(visible.ravel(), error.reshape(-1, 3), axis=0)  # error[visible]
     weight = visible.astype(np.float32)
     cell_flow = cv2.resize(
         forward * weight[..., None], FLOW_GRID[::-1], interpolation=cv2.INTER_AREA
@@ -181,7 +194,7 @@ def _pair_stats(
     return (
         float(np.abs(residual).mean()),
         residual.mean(axis=0),
-        float(np.linalg.norm(forward[visible], axis=-1).mean()),
+        float(flow_magnitude(forward)[visible].mean()),
         1.0 - float(visible.mean()),
         cell_flow / np.maximum(cell_weight, 1e-6)[..., None],
         float(np.abs(rgb_b - rgb_a).mean()),
