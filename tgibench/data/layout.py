@@ -17,6 +17,7 @@ keyframes. ``uniform`` is offered for experiments: N frames spread evenly over t
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,18 +140,22 @@ def list_frame_files(folder_path: Path) -> list[Path]:
     if not folder_path.is_dir():
         raise LayoutError(f"{folder_path}: frame folder not found")
     indexed: dict[int, Path] = {}
-    for path in folder_path.iterdir():
-        match = _FRAME_FILE.match(path.name)
-        if not match:
-            continue
-        index = int(match.group(1))
-        if index in indexed:
-            raise LayoutError(
-                f"{folder_path}: two files for frame {index}: {indexed[index].name}, {path.name}"
-            )
-        if not path.resolve().is_relative_to(folder_path.resolve()):
-            raise LayoutError(f"{path}: symlink points outside its folder (refused)")
-        indexed[index] = path
+    real_folder = folder_path.resolve()
+    with os.scandir(folder_path) as entries:
+        for entry in entries:
+            match = _FRAME_FILE.match(entry.name)
+            if not match:
+                continue
+            path = folder_path / entry.name
+            index = int(match.group(1))
+            if index in indexed:
+                raise LayoutError(
+                    f"{folder_path}: two files for frame {index}: {indexed[index].name}, {path.name}"
+                )
+            # only a symlink can lead out of the folder (a plain entry is in it)
+            if entry.is_symlink() and not path.resolve().is_relative_to(real_folder):
+                raise LayoutError(f"{path}: symlink points outside its folder (refused)")
+            indexed[index] = path
     ordered = [indexed[i] for i in sorted(indexed)]
     for expected, index in enumerate(sorted(indexed)):
         if index != expected:
