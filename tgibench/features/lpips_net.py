@@ -285,7 +285,7 @@ class LPIPSNet(torch.nn.Module):
         """LPIPS distance, shape (N,), between two lists of features (broadcasting over N)."""
         total = None
         for lin, fa, fb in zip(self.lpips.lins, feats_a, feats_b, strict=True):
-            layer = lin((fa - fb) ** 2).mean(dim=(1, 2, 3))
+            layer = lin((fa - fb).square_()).mean(dim=(1, 2, 3))
             total = layer if total is None else total + layer
         assert total is not None
         return total

@@ -6,6 +6,8 @@ memory of float32): :func:`to_float` converts a chunk of frames when it is neede
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -32,11 +34,11 @@ def check_video(video: torch.Tensor, *, name: str = "video", min_frames: int = 2
         raise VideoError(
             f"{name}: expected a float tensor in [0, 1] or uint8, got dtype {video.dtype}"
         )
-    finite = torch.isfinite(video)
-    if not bool(finite.all()):
-        bad = (~finite).flatten(1).any(1).nonzero().flatten().tolist()
+    lowest, highest = torch.aminmax(video)  # one pass; NaN and inf show in these two
+    lo, hi = float(lowest), float(highest)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        bad = (~torch.isfinite(video)).flatten(1).any(1).nonzero().flatten().tolist()
         raise VideoError(f"{name}: NaN or inf values in frame(s) {bad[:10]}")
-    lo, hi = float(video.min()), float(video.max())
     if lo < -1e-3 or hi > 1 + 1e-3:
         raise VideoError(f"{name}: values must lie in [0, 1], found [{lo:.3g}, {hi:.3g}]")
     return video
@@ -74,7 +76,7 @@ def to_uint8(frames: torch.Tensor) -> torch.Tensor:
     """Frames as uint8 (0..255): float in [0, 1] is clamped and rounded; uint8 passes."""
     if frames.dtype == torch.uint8:
         return frames
-    return frames.detach().clamp(0, 1).mul(255).round_().to(torch.uint8)
+    return frames.detach().clamp(0, 1).mul_(255).round_().to(torch.uint8)  # clamp copies
 
 
 def quantize(video: torch.Tensor) -> torch.Tensor:
