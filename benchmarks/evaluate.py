@@ -41,7 +41,7 @@ from tgibench.weights import cache_dir
 MODEL = "crossfade"
 #: The cases, by ``quick``: mini-bench lengths (every case of those lengths).
 LENGTHS = {True: (25,), False: (25, 33, 65, 81)}
-REPEATS = {True: 2, False: 2}
+REPEATS = {True: 3, False: 2}  # --quick: small figures, more noise; a median of 3
 #: Backbones the floor knows how to run (any other the run uses is named in the detail).
 FLOOR_BACKBONES = {"lpips-alex", "clip"}
 

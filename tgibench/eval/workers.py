@@ -53,7 +53,7 @@ if TYPE_CHECKING:  # this module imports no torch: the CLI starts the server bef
 #: What the server that workers are forked from imports once (and no more: a module that
 #: reads environment variables when imported, e.g. huggingface_hub, would keep the
 #: server's values, while each worker takes the parent's environment of its own time).
-SERVER_PRELOAD = ("torch", "cv2", "tgibench.eval.runner")
+SERVER_PRELOAD = ("torch", "cv2", "av", "tgibench.eval.runner")
 #: Seconds a worker told to stop (SIGTERM) has to leave before it is killed.
 STOP_GRACE_SECONDS = 10.0
 
