@@ -21,7 +21,7 @@ from test_metrics_motion import _store
 from tgibench.features.motion import MotionStats, motion_stats
 from tgibench.metrics import PaceStability
 from tgibench.metrics.functional import motion_reach, pace_parts, pace_stability
-from tgibench.metrics.functional.pace import step_shares
+from tgibench.metrics.functional.pace import MIN_CHANGE, step_shares
 from tgibench.metrics.registry import METRICS
 from tgibench.video import VideoError
 
@@ -192,8 +192,10 @@ def test_parts_ranges(n, seed):
     for parts in (pace_parts(motion), pace_parts(motion, target)):
         for value in (parts.irregularity, parts.drift, parts.fade, parts.backtrack, parts.score):
             assert 0.0 <= value <= 1.0
-    if float(motion.change.sum()) > 0:
+    if float(motion.change.double().sum()) >= MIN_CHANGE:
         assert pace_parts(motion, motion).score == pytest.approx(1.0)
+    else:  # a video that does not change is still, even against a still target
+        assert pace_parts(motion, motion).score == 0.0
 
 
 def test_per_case_definitions_and_class_equal_functional(uniform):
