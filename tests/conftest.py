@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
 from PIL import Image
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -19,6 +20,10 @@ os.environ["TGIBENCH_CACHE"] = tempfile.mkdtemp(prefix="tgibench-test-cache-")
 # One thread per test process: `make test` runs two xdist workers on 2 cores, and torch's
 # OpenMP threads slow down ~20x when more of them than cores compete.
 torch.set_num_threads(1)
+# Property tests draw fresh examples locally (where a failure is something to look into) and
+# the same examples in CI (CI=true), so that main's CI verdict does not depend on a draw.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 
 def write_tgi_layout(
