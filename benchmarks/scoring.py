@@ -174,10 +174,18 @@ def _gray(frame: torch.Tensor, size: tuple[int, int]) -> Any:
 
 def interleaved(runs: dict[str, Callable[[], float]], repeats: int) -> dict[str, list[float]]:
     """Seconds of each callable in each of ``repeats`` rounds, the callables alternating
-    within a round (so that a ratio of two of them is taken under the same load)."""
+    within a round (so that a ratio of two of them is taken under the same load).
+
+    Each starts with the disk's pending writes flushed (``os.sync``): otherwise the videos
+    and caches that the previous one wrote are written back during the next one's time.
+    (evaluate_vs_floor at --quick, four runs without the flush: the first timed
+    ``tgibench evaluate``, just after the untimed run, 8.2-10.9 s, the later rounds
+    7.6-9.0 s; three runs with it: 7.3-7.9 s and 7.4-8.7 s.)"""
     seconds: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(repeats):
         for name, run in runs.items():
+            if hasattr(os, "sync"):  # not on Windows
+                os.sync()
             seconds[name].append(run())
     return seconds
 
