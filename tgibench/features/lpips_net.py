@@ -338,7 +338,7 @@ def lpips_distances(
     to_target: list[torch.Tensor] = []
     to_keyframes: list[torch.Tensor] = []
     previous: list[torch.Tensor] | None = None  # the last frame's features, across chunks
-    last_truth: list[torch.Tensor] | None = None  # the ground truth's last frame's, likewise
+    last_truth: list[torch.Tensor] | None = None  # the ground truth's last frame's
     if chunk is None:
         chunk = frames_per_chunk(video, most=8)
     ends_in_target = (False, False)
@@ -360,7 +360,8 @@ def lpips_distances(
             to_target.append(net.distance(feats, truth))
             if start == 0 and ends_in_target[0]:
                 to_keyframes.append(net.distance([f[:1] for f in feats], [f[:1] for f in truth]))
-            last_truth = [f[-1:] for f in truth]
+            if start + chunk >= video.shape[0]:  # the last chunk: nothing is computed after
+                last_truth = [f[-1:] for f in truth]
             del truth  # not held while the next chunk's features are computed
     if keyframes is not None:
         last = last_truth if ends_in_target[1] else net.features(keyframes[1][None].to(device))
