@@ -55,7 +55,7 @@ def _writer_is_gone(temporary: Path) -> bool:
     except ProcessLookupError:
         return True
     except (OSError, OverflowError):  # alive (another user's), or not a process id
-        return False
+        pass
     return False
 
 
