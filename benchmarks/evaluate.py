@@ -13,6 +13,11 @@ price of the harness. The run is the steady state of a benchmark: a first, untim
 fills the feature cache with the ground truth's motion (computed once per case, for the
 first model; its wall is in the detail as ``first_model``). Each round times a fresh run
 and the floor, alternating; the ratio is the median over rounds.
+
+Each round also times a bare fresh Python that imports what every worker needs (torch,
+OpenCV, PyAV) and exits: ``startup_s`` in the detail, the part of the wall that no
+command in a new process avoids. ``after_startup_vs_floor`` is (evaluate - that) / floor,
+the median over rounds: what the harness costs beyond it. Neither changes ``ratio``.
 """
 
 from __future__ import annotations
@@ -64,6 +69,17 @@ def _time_evaluate(out: Path, lengths: tuple[int, ...], env: dict[str, str]) -> 
     return elapsed
 
 
+#: A fresh process importing what every worker needs, then leaving as `tgibench` does.
+BARE_IMPORTS = "import torch, cv2, av, os; os._exit(0)"
+
+
+def _time_bare_start(env: dict[str, str]) -> float:
+    """Wall seconds of a fresh Python importing torch, OpenCV and PyAV (and no more)."""
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", BARE_IMPORTS], env=env, check=True)
+    return time.perf_counter() - start
+
+
 def _used_backbones(run: Path) -> set[str]:
     """Backbones of the metrics that got a value in the run (the others had no weights)."""
     scored = {k for row in read_rows(run / RESULTS_FILE) for k, v in row.items() if v is not None}
@@ -111,10 +127,12 @@ def measure_evaluate_vs_floor(quick: bool) -> dict[str, Any]:
             {
                 "evaluate": lambda: _time_evaluate(Path(tmp) / f"run{next(runs)}", lengths, env),
                 "floor": lambda: _time_floor(cases, first / VIDEOS_DIR, nets, "clip" in used),
+                "startup": lambda: _time_bare_start(env),
             },
             REPEATS[quick],
         )
     per_repeat = ratios(timed["evaluate"], timed["floor"])
+    after_startup = [e - b for e, b in zip(timed["evaluate"], timed["startup"], strict=True)]
     return {
         "name": "evaluate_vs_floor",
         "ratio": statistics.median(per_repeat),
@@ -127,6 +145,8 @@ def measure_evaluate_vs_floor(quick: bool) -> dict[str, Any]:
             "not_in_floor": sorted(used - FLOOR_BACKBONES),
             "evaluate_s": [round(s, 2) for s in timed["evaluate"]],
             "floor_s": [round(s, 2) for s in timed["floor"]],
+            "startup_s": [round(s, 2) for s in timed["startup"]],
+            "after_startup_vs_floor": statistics.median(ratios(after_startup, timed["floor"])),
             "first_model_s": round(first_model, 2),
             "first_model_vs_floor": round(first_model / statistics.median(timed["floor"]), 3),
         },
