@@ -137,29 +137,20 @@ def test_torchrun_two_processes_equal_single_process(bench9, tmp_path):
         "--master-port",
         str(29500 + os.getpid() % 1000),
     ]
-    done = subprocess.run(
-        [
-            *torchrun,
-            "-m",
-            "tgibench",
-            "evaluate",
-            "--quiet",
-            "--model",
-            "flow",
-            "--bench",
-            str(bench9),
-            "--out",
-            str(out),
-        ],
-        env=ONE_THREAD,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    command = [
+        *torchrun,
+        *("-m", "tgibench", "evaluate", "--quiet", "--model", "flow"),
+        *("--bench", str(bench9), "--out", str(out)),
+    ]
+    done = subprocess.run(command, env=ONE_THREAD, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert "9 scored, 0 failed" in done.stdout
+    assert "9 scored, 0 failed, 0 already done (of 9)" in done.stdout
     assert (out / RESULTS_FILE).read_bytes() == expected
     assert not list(out.glob("results.rank*.jsonl"))
+    again = subprocess.run(command, env=ONE_THREAD, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "0 scored, 0 failed, 9 already done (of 9)" in again.stdout  # every rank's cases
+    assert (out / RESULTS_FILE).read_bytes() == expected
 
 
 def test_interrupted_sharded_run_resumes_single_process(bench9, tmp_path):

@@ -308,19 +308,17 @@ def evaluate(
     init(shard)
     with locked(run_dir, shard.rank):
         start = time.perf_counter()
-        verdict = None
-        if shard.is_main:
+        verdict: str | None = None
+        done: set[str] = set()
+        if shard.is_main:  # before any other rank writes a row: `done` is the run's start
             try:
                 start_or_resume(run_dir, config, _run_record(config, spec, metrics, bench_info))
+                done = _done_cases(run_dir, config.retry_failed)
             except RunError as exc:
                 verdict = str(exc)
-        verdict = share_from_main(shard, verdict)
+        verdict, done = share_from_main(shard, (verdict, done))
         if verdict:
             raise RunError(verdict)
-        latest = {row["case_id"]: row for row in all_rows(run_dir)}  # the last row wins
-        done = set(latest)
-        if config.retry_failed:  # a new row of a case replaces its failed one
-            done -= {case_id for case_id, row in latest.items() if failed(row)}
         mine = [c for i, c in enumerate(bench) if shard.owns(i) and c.case_id not in done]
         summary.skipped = sum(1 for i, c in enumerate(bench) if shard.owns(i)) - len(mine)
         summary.workers = max(1, min(workers, len(mine)))
@@ -336,7 +334,7 @@ def evaluate(
             if shard.is_main:
                 rows = merge_results(run_dir, case_ids)
                 if shard.distributed:
-                    summary = summarize(run_dir, rows, case_ids, summary.skipped)
+                    summary = summarize(run_dir, rows, case_ids, done)
                     summary.profile = profile
                 if {r["case_id"] for r in rows} >= set(case_ids):
                     summary.run_metrics = finalize_run_metrics(run_dir, metrics, rows)
@@ -344,12 +342,25 @@ def evaluate(
     return summary
 
 
+def _done_cases(run_dir: Path, retry_failed: bool) -> set[str]:
+    """Cases that already have a row in the run (all ranks' files), which this invocation
+    skips; with ``retry_failed``, not those whose row is a failure (a new row replaces it)."""
+    latest = {row["case_id"]: row for row in all_rows(run_dir)}  # the last row wins
+    done = set(latest)
+    if retry_failed:
+        done -= {case_id for case_id, row in latest.items() if failed(row)}
+    return done
+
+
 def summarize(
-    run_dir: Path, rows: list[dict[str, Any]], case_ids: list[str], skipped: int
+    run_dir: Path, rows: list[dict[str, Any]], case_ids: list[str], done: set[str]
 ) -> RunSummary:
-    """A summary of the whole run from its merged rows (rank 0 of a sharded run)."""
-    wanted = set(case_ids)
+    """A summary of this invocation of a sharded run (rank 0), from the merged ``rows``:
+    the cases of ``case_ids`` in ``done`` (which had a row when it started) are skipped,
+    the others counted as scored or failed."""
+    skipped = sum(1 for case_id in case_ids if case_id in done)
     summary = RunSummary(run_dir=run_dir, total=len(case_ids), skipped=skipped)
+    wanted = set(case_ids) - done
     for row in rows:
         if row["case_id"] in wanted:
             _count(row, summary)
