@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,14 @@ def test_fail_fast_stops_at_first_failure(tgi_root, tmp_path):
         progress=False,
     )
     assert summary.stopped_early and len(read_rows(tmp_path / "run" / RESULTS_FILE)) == 1
+
+
+def test_config_takes_a_str_out_and_lists(tgi_root, tmp_path):
+    out = tmp_path / "run"
+    config = EvalConfig(model="crossfade", bench=str(tgi_root), out=str(out), lengths=[25])
+    assert config == EvalConfig(model="crossfade", bench=str(tgi_root), out=out, lengths=(25,))
+    assert EvalConfig.from_json(config.to_json()) == config
+    assert evaluate(replace(config, metrics=["psnr"]), progress=False).scored == 3
 
 
 def test_torn_last_row_is_dropped_on_resume(tgi_root, tmp_path):

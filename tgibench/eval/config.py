@@ -16,7 +16,8 @@ class EvalConfig:
     Args:
         model: model spec, e.g. ``"flow"`` or ``"tgi:steps=50"`` (``tgibench models``).
         bench: benchmark source: ``"mini"``, a directory, or a HF dataset id.
-        out: run directory (created; an existing run there is resumed).
+        out: run directory (created; an existing run there is resumed); a str is
+            converted to a Path, as lists of lengths, challenges or metrics to tuples.
         lengths: sequence lengths to keep (None: all).
         challenges: challenges to keep (None: all).
         metrics: metric or pillar names (None: the default set; ``tgibench metrics``).
@@ -47,6 +48,14 @@ class EvalConfig:
     #: Fields that may change when a run is resumed (they do not change any result).
     RESUMABLE_CHANGES = ("out", "fail_fast", "device", "retry_failed")
 
+    def __post_init__(self) -> None:
+        """Accept what a caller naturally writes: ``out="runs/x"``, ``lengths=[25]``."""
+        object.__setattr__(self, "out", Path(self.out))
+        for key in ("lengths", "challenges", "metrics"):
+            value = getattr(self, key)
+            if value is not None:
+                object.__setattr__(self, key, tuple(value))
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["out"] = str(self.out)
@@ -58,12 +67,7 @@ class EvalConfig:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EvalConfig:
         known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["out"] = Path(values.get("out", "runs/latest"))
-        for key in ("lengths", "challenges", "metrics"):
-            if values.get(key) is not None:
-                values[key] = tuple(values[key])
-        return cls(**values)
+        return cls(**{k: v for k, v in data.items() if k in known})
 
     def differences(self, other: EvalConfig) -> list[str]:
         """Human-readable differences that forbid resuming ``other`` as this config."""
