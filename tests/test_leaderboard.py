@@ -21,6 +21,7 @@ from tgibench.leaderboard import (
     pillar_ranks,
 )
 from tgibench.leaderboard.formats import latex_escape, table_html
+from tgibench.leaderboard.runs import expand_run_dirs
 from tgibench.leaderboard.tables import Table
 
 
@@ -130,6 +131,15 @@ def test_runs_on_different_data_are_refused(tmp_path):
 def test_not_a_run_directory(tmp_path):
     with pytest.raises(LeaderboardError, match="no run.json"):
         load_runs([tmp_path])
+
+
+def test_a_folder_of_runs_stands_for_the_runs_inside(tmp_path):
+    rows = [_row("x-25", "occlusion", 25, 1.0, 0.1)]
+    a = _write_run(tmp_path / "demo" / "a", "flow", rows)
+    b = _write_run(tmp_path / "demo" / "b", "hold", rows)
+    c = _write_run(tmp_path / "c", "crossfade", rows)
+    assert expand_run_dirs([tmp_path / "demo", c, a]) == [a, b, c]
+    assert len(load_runs([tmp_path / "demo", c]).cases) == 3
 
 
 THREE_PILLARS = {

@@ -16,7 +16,9 @@ LEADERBOARD_FORMATS = {".md": "md", ".csv": "csv", ".tex": "latex", ".html": "ht
 
 @app.command()
 def leaderboard(
-    runs: Annotated[list[Path], typer.Argument(help="Run directories.")],
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run directories, or folders of them (runs/demo).")
+    ],
     format: Annotated[
         str | None,
         typer.Option(

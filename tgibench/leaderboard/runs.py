@@ -92,12 +92,8 @@ class Runs:
 
 
 def _load_one(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    run_file = run_dir / RUN_FILE
-    if not run_file.is_file():
-        raise LeaderboardError(
-            f"{run_dir}: no {RUN_FILE}; is it a run directory of `tgibench evaluate`?"
-        )
-    return json.loads(run_file.read_text(encoding="utf-8")), read_rows(run_dir / RESULTS_FILE)
+    record = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    return record, read_rows(run_dir / RESULTS_FILE)
 
 
 def _run_level_values(
@@ -118,8 +114,28 @@ def _run_level_values(
     return rows
 
 
+def expand_run_dirs(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The run directories that ``paths`` name: a run directory (it holds ``run.json``)
+    itself, a folder of runs (``runs/demo``) each run directly inside it, in name order;
+    each run once. Raises :class:`LeaderboardError` for a path that is neither."""
+    found: dict[Path, None] = {}
+    for path in map(Path, paths):
+        if (path / RUN_FILE).is_file():
+            found[path] = None
+            continue
+        inside = sorted(p.parent for p in path.glob(f"*/{RUN_FILE}"))
+        if not inside:
+            raise LeaderboardError(
+                f"{path}: no {RUN_FILE}, nor a run directory inside it; is it a run directory "
+                "of `tgibench evaluate`?"
+            )
+        found.update(dict.fromkeys(inside))
+    return list(found)
+
+
 def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = False) -> Runs:
-    """Load runs; refuse runs on different benchmark data unless ``allow_mixed``.
+    """Load runs (run directories, or folders of them: :func:`expand_run_dirs`); refuse
+    runs on different benchmark data unless ``allow_mixed``.
 
     The last row of a case wins if a case appears twice in one run.
     """
@@ -131,8 +147,7 @@ def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = Fa
     run_values: list[dict[str, Any]] = []
     versions: dict[str, dict[str, int]] = {}
     curves: dict[tuple[str, str], dict[str, list[float]]] = {}
-    for run_path in run_dirs:
-        run_dir = Path(run_path)
+    for run_dir in expand_run_dirs(run_dirs):
         record, rows = _load_one(run_dir)
         records[str(run_dir)] = record
         benchmarks[str(run_dir)] = record["benchmark"]["fingerprint"]
