@@ -122,6 +122,23 @@ def test_lpips_architecture_is_the_lpips_packages(name):
     assert all(torch.equal(a, e) for a, e in zip(actual, expected, strict=True))
 
 
+@pytest.mark.parametrize(
+    ("kernel", "size"), [(3, (39, 71)), (3, (19, 35)), (2, (48, 63)), (3, (3, 3))]
+)
+def test_strided_max_pool_equals_torchs(kernel, size):
+    from tgibench.features.lpips_arch import StridedMaxPool
+
+    maps = torch.randn(2, 5, *size, generator=torch.Generator().manual_seed(kernel))
+    maps[0, 1, 1, 2] = float("nan")
+    expected = torch.nn.MaxPool2d(kernel, stride=2)(maps)
+    actual = StridedMaxPool(kernel, stride=2)(maps)
+    assert actual.shape == expected.shape
+    assert torch.equal(actual.nan_to_num(7.0), expected.nan_to_num(7.0))
+    assert torch.equal(actual.isnan(), expected.isnan()) and actual.isnan().any()
+    with pytest.raises(RuntimeError, match="too small"):
+        StridedMaxPool(kernel, stride=2)(maps[..., : kernel - 1, :])
+
+
 def test_lpips_weights_are_real_not_random(net):
     """On a photograph, real LPIPS ranks blur as a larger change than a one-pixel shift.
 

@@ -38,13 +38,46 @@ _SHIFT = (-0.030, -0.088, -0.188)
 _SCALE = (0.458, 0.448, 0.450)
 
 
+class StridedMaxPool(nn.Module):
+    """``nn.MaxPool2d(kernel, stride)`` (no padding, floor mode) computed as the running
+    maximum of the kernel's kernel² strided views of the input: the same numbers (a maximum
+    is exact; NaN propagates in both), 3-5x faster on a CPU than torch's max-pool of
+    (N, C, H, W) maps: AlexNet features of 25 frames at 160x288 take 9-10 % less time
+    (docs/performance.md)."""
+
+    def __init__(self, kernel: int, stride: int) -> None:
+        super().__init__()
+        self.kernel, self.stride = kernel, stride
+
+    def forward(self, maps: torch.Tensor) -> torch.Tensor:
+        height, width = maps.shape[-2:]
+        rows = (height - self.kernel) // self.stride + 1
+        cols = (width - self.kernel) // self.stride + 1
+        if rows < 1 or cols < 1:
+            raise RuntimeError(
+                f"max pool of {self.kernel}x{self.kernel}: input {height}x{width} is too small"
+            )
+        row_span, col_span = (rows - 1) * self.stride + 1, (cols - 1) * self.stride + 1
+        pooled = maps[..., : row_span : self.stride, : col_span : self.stride].clone()
+        for i in range(self.kernel):
+            for j in range(self.kernel):
+                if i or j:
+                    view = maps[..., i : i + row_span : self.stride, j : j + col_span : self.stride]
+                    torch.maximum(pooled, view, out=pooled)
+        return pooled
+
+    def extra_repr(self) -> str:
+        return f"kernel={self.kernel}, stride={self.stride}"
+
+
 def _feature_layers(net: str) -> list[nn.Module]:
-    """torchvision's ``alexnet().features`` / ``vgg16().features`` layers, in order."""
+    """torchvision's ``alexnet().features`` / ``vgg16().features`` layers, in order (its
+    max pools as :class:`StridedMaxPool`, which has no weights: the state dict is the same)."""
     spec, pool, _ = _LAYOUTS[net]
     layers: list[nn.Module] = []
     for conv in spec:
         if conv is None:
-            layers.append(nn.MaxPool2d(kernel_size=pool, stride=2))
+            layers.append(StridedMaxPool(pool, stride=2))
         else:
             layers += [nn.Conv2d(*conv), nn.ReLU(inplace=True)]
     return layers
