@@ -360,7 +360,7 @@ def lpips_distances(
             to_target.append(net.distance(feats, truth))
             if start == 0 and ends_in_target[0]:
                 to_keyframes.append(net.distance([f[:1] for f in feats], [f[:1] for f in truth]))
-            if start + chunk >= video.shape[0]:  # the last chunk: nothing is computed after
+            if ends_in_target[1] and start + chunk >= video.shape[0]:  # nothing after it
                 last_truth = [f[-1:] for f in truth]
             del truth  # not held while the next chunk's features are computed
     if keyframes is not None:
