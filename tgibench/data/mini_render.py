@@ -25,8 +25,16 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import cv2
 import numpy as np
+
+from tgibench.data.portable_image import (
+    gaussian_blur,
+    resize,
+    to_uint8,
+    warp_affine_cubic,
+    warp_affine_linear,
+    yuv420_to_rgb,
+)
 
 #: (height, width) of every mini-bench frame; both even so videos encode losslessly.
 MINI_SIZE: tuple[int, int] = (160, 288)
@@ -63,7 +71,7 @@ class Sprite:
 
 @cache
 def _photo(name: str) -> np.ndarray:
-    """A scikit-image photograph as float32 RGB(A) in [0, 1]."""
+    """A scikit-image photograph as float64 RGB(A) in [0, 1]."""
     try:
         from skimage import data
     except ImportError:
@@ -74,7 +82,7 @@ def _photo(name: str) -> np.ndarray:
     image = getattr(data, name)()
     if name == "stereo_motorcycle":
         image = image[0]
-    return np.asarray(image, dtype=np.float32) / 255.0
+    return np.asarray(image, dtype=np.float64) / 255.0
 
 
 def find_footage_dir() -> Path:
@@ -94,22 +102,25 @@ def find_footage_dir() -> Path:
 
 
 def _footage(footage_dir: Path | None, name: str, start: int, count: int) -> np.ndarray:
-    """Frames ``start .. start+count-1`` of a bundled clip, (T, H, W, 3) uint8."""
+    """Frames ``start .. start+count-1`` of a bundled clip, (T, H, W, 3) uint8.
+
+    The decoder's 4:2:0 planes are converted to RGB here (:func:`yuv420_to_rgb`), not by
+    FFmpeg, whose conversion depends on the CPU."""
     import av
 
     path = (footage_dir or find_footage_dir()) / name
     if not path.is_file():
         raise FileNotFoundError(f"{path}: footage clip not found ({FOOTAGE_ENV} overrides)")
     with av.open(str(path)) as container:
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+        frames = [f.to_ndarray(format="yuv420p") for f in container.decode(video=0)]
     if len(frames) < start + count:
         raise FileNotFoundError(f"{path}: {len(frames)} frames, need {start + count}")
-    return np.stack(frames[start : start + count])
+    return np.stack([yuv420_to_rgb(planes) for planes in frames[start : start + count]])
 
 
 def _fit(frames: np.ndarray, top: float = 0.5) -> Frames:
     """Crop each frame to MINI_SIZE's aspect (``top``: 0 = keep top, 0.5 = centre) and
-    resize with area interpolation."""
+    resize it (area averaging to shrink, bicubic to grow)."""
     height, width = MINI_SIZE
     h, w = frames.shape[1:3]
     if w / h > width / height:
@@ -120,8 +131,7 @@ def _fit(frames: np.ndarray, top: float = 0.5) -> Frames:
         crop_h = round(w * height / width)
         y0 = round((h - crop_h) * top)
         frames = frames[:, y0 : y0 + crop_h]
-    interpolation = cv2.INTER_AREA if frames.shape[2] > width else cv2.INTER_CUBIC
-    return np.stack([cv2.resize(f, (width, height), interpolation=interpolation) for f in frames])
+    return np.stack([to_uint8(resize(f.astype(np.float64), MINI_SIZE)) for f in frames])
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -160,37 +170,26 @@ def render_camera_path(
         raise ValueError(
             f"a camera path needs num_frames >= 2 (first and last view), not {num_frames}"
         )
-    height, width = MINI_SIZE
     source = _photo(photo)[..., :3]
     widest = max(path(i / (num_frames - 1)).zoom for i in range(num_frames))
     if widest > 1:
-        source = cv2.GaussianBlur(source, (0, 0), sigmaX=0.45 * widest)
+        source = gaussian_blur(source, sigma=0.45 * widest)
     frames = []
     for i in range(num_frames):
         u = i / (num_frames - 1)
-        frame = cv2.warpAffine(
-            source,
-            _view_matrix(path(u)),
-            (width, height),
-            flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_REFLECT,
-        )
+        frame = warp_affine_cubic(source, _view_matrix(path(u)), MINI_SIZE)
         if sprite is not None:
             frame = _composite(frame, sprite, *sprite.path(u))
         if light is not None:
-            frame = frame * np.asarray(light(u), dtype=np.float32)
-        frames.append(frame)
-    video = np.clip(np.stack(frames), 0.0, 1.0)
-    return np.round(video * 255).astype(np.uint8)
+            frame = frame * np.asarray(light(u), dtype=np.float64)
+        frames.append(to_uint8(np.clip(frame, 0.0, 1.0) * 255.0))
+    return np.stack(frames)
 
 
 def _composite(frame: np.ndarray, sprite: Sprite, x: float, y: float) -> np.ndarray:
     """Alpha-composite the sprite with its top-left corner at sub-pixel (x, y)."""
-    height, width = MINI_SIZE
-    shift = np.array([[1.0, 0.0, x], [0.0, 1.0, y]])
-    placed = cv2.warpAffine(
-        sprite.rgba, shift, (width, height), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0, 0)
-    )
+    unshift = np.array([[1.0, 0.0, -x], [0.0, 1.0, -y]])  # output pixel -> sprite pixel
+    placed = warp_affine_linear(sprite.rgba, unshift, MINI_SIZE)
     alpha = placed[..., 3:4]
     return frame * (1 - alpha) + placed[..., :3] * alpha
 
@@ -198,21 +197,22 @@ def _composite(frame: np.ndarray, sprite: Sprite, x: float, y: float) -> np.ndar
 def cutout(photo: str, box: tuple[int, int, int, int], size: tuple[int, int]) -> np.ndarray:
     """An elliptical soft-edged cut-out of ``box`` (x0, y0, x1, y1) resized to (w, h), RGBA."""
     x0, y0, x1, y1 = box
-    crop = cv2.resize(_photo(photo)[y0:y1, x0:x1, :3], size, interpolation=cv2.INTER_AREA)
     w, h = size
+    crop = resize(_photo(photo)[y0:y1, x0:x1, :3], (h, w))
     yy, xx = np.mgrid[0:h, 0:w]
-    r = np.hypot((xx - (w - 1) / 2) / (w / 2), (yy - (h - 1) / 2) / (h / 2))
-    alpha = np.clip((1 - r) * 8, 0, 1).astype(np.float32)[..., None]
+    dx, dy = (xx - (w - 1) / 2) / (w / 2), (yy - (h - 1) / 2) / (h / 2)
+    r = np.sqrt(dx * dx + dy * dy)  # sqrt is exact in IEEE 754; hypot comes from libm
+    alpha = np.clip((1 - r) * 8, 0, 1)[..., None]
     return np.concatenate([crop, alpha], axis=-1)
 
 
 def keyed(photo: str, size: int, background: float) -> np.ndarray:
     """A photograph on a plain ``background`` (0 = black, 1 = white) as an RGBA cut-out,
     resized to size x size: pixels close to the background become transparent."""
-    rgb = cv2.resize(_photo(photo)[..., :3], (size, size), interpolation=cv2.INTER_AREA)
+    rgb = resize(_photo(photo)[..., :3], (size, size))
     distance = np.abs(rgb - background).max(axis=-1, keepdims=True)
     alpha = np.clip((distance - 0.06) * 10, 0, 1)
-    return np.concatenate([rgb, alpha], axis=-1).astype(np.float32)
+    return np.concatenate([rgb, alpha], axis=-1)
 
 
 @dataclass(frozen=True)
