@@ -4,11 +4,12 @@
     python benchmarks/cross_cpu.py build [--variants ...]   # rebuild + verify per variant
     python benchmarks/cross_cpu.py scores [--models hold crossfade flow] [--out DIR]
 
-OpenCV, NumPy, glibc's libm, libjpeg-turbo, FFmpeg and torch each choose kernels for the CPU
-at run time (AVX-512, AVX2 with FMA, SSE4, plain C). A *variant* restricts that choice the
-way another CPU would: through the libraries' own switches (``OPENCV_CPU_DISABLE``,
-``NPY_DISABLE_CPU_FEATURES``, ``GLIBC_TUNABLES``, ``JSIMD_FORCENONE``,
-``ATEN_CPU_CAPABILITY``) or in the process (``cv2.setUseOptimized(False)``, FFmpeg's
+OpenCV, NumPy, glibc's libm, libjpeg-turbo, FFmpeg and torch (its own kernels, oneDNN's
+convolutions, MKL's matrix products) each choose kernels for the CPU at run time (AVX-512,
+AVX2 with FMA, SSE4, plain C). A *variant* restricts that choice the way another CPU would:
+through the libraries' own switches (``OPENCV_CPU_DISABLE``, ``NPY_DISABLE_CPU_FEATURES``,
+``GLIBC_TUNABLES``, ``JSIMD_FORCENONE``, ``ATEN_CPU_CAPABILITY``, ``ONEDNN_MAX_CPU_ISA``,
+``MKL_ENABLE_INSTRUCTIONS``) or in the process (``cv2.setUseOptimized(False)``, FFmpeg's
 ``av_force_cpu_flags``). Every variant runs in its own process, one thread, one worker.
 
 ``build`` rebuilds the mini-bench under each variant and verifies it against
@@ -98,12 +99,31 @@ def machine_variants() -> list[CpuVariant]:
         )
         for c in _torch_capabilities()
     ]
+    variants += [
+        CpuVariant(
+            f"onednn-{isa.lower()}",
+            f"oneDNN (torch's convolutions) up to {isa}",
+            {"ONEDNN_MAX_CPU_ISA": isa},
+            uses_torch=True,
+        )
+        for isa in ("AVX2", "SSE41")
+    ]
+    variants.append(
+        CpuVariant(
+            "mkl-sse4_2",
+            "MKL (torch's matrix products) up to SSE4.2",
+            {"MKL_ENABLE_INSTRUCTIONS": "SSE4_2"},
+            uses_torch=True,
+        )
+    )
     oldest = {
         "OPENCV_CPU_DISABLE": ",".join(sse3),
         "NPY_DISABLE_CPU_FEATURES": numpy,
         "GLIBC_TUNABLES": libm,
         "JSIMD_FORCENONE": "1",
         "ATEN_CPU_CAPABILITY": "default",
+        "ONEDNN_MAX_CPU_ISA": "SSE41",
+        "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
     }
     variants.append(
         CpuVariant(

@@ -31,26 +31,26 @@ def test_runs_record_versions_and_the_leaderboard_refuses_mixed_ones(tgi_root, t
     for out, model in ((old, "hold"), (new, "crossfade")):
         evaluate(_config(tgi_root, out, model, metrics=("psnr", "pace_stability")), progress=False)
     record = json.loads((new / RUN_FILE).read_text())
-    assert record["metrics"]["pace_stability"]["version"] == 3
+    assert record["metrics"]["pace_stability"]["version"] == 4
     assert record["metrics"]["psnr"]["version"] == 1
-    _rewrite_version(old, "pace_stability", 1)  # as a run scored before pace v2 and v3
+    _rewrite_version(old, "pace_stability", 1)  # as a run scored before pace v2 to v4
     with pytest.raises(LeaderboardError) as refused:
         load_runs([old, new])
     message = str(refused.value)
     assert "pace_stability" in message and str(old) in message and "tgibench score" in message
     assert str(new) not in message.split("older in", 1)[1].split(";")[0]
     mixed = load_runs([old, new], allow_mixed=True)
-    assert mixed.metrics["pace_stability"]["mixed_versions"] == [1, 3]
+    assert mixed.metrics["pace_stability"]["mixed_versions"] == [1, 4]
     assert "mixed_versions" not in mixed.metrics["psnr"]
     text = leaderboard_markdown(mixed)
-    assert "pace_stability: runs scored with versions 1, 3 (--allow-mixed)" in text
+    assert "pace_stability: runs scored with versions 1, 4 (--allow-mixed)" in text
 
 
 def test_a_run_of_an_older_version_is_not_resumed(tgi_root, tmp_path):
     config = _config(tgi_root, tmp_path / "run", "hold", metrics=("pace_stability",))
     evaluate(config, progress=False)
     _rewrite_version(config.out, "pace_stability", 1)
-    with pytest.raises(RunError, match="pace_stability is version 3 now, the run has version 1"):
+    with pytest.raises(RunError, match="pace_stability is version 4 now, the run has version 1"):
         evaluate(config, progress=False)
 
 

@@ -1,4 +1,4 @@
-"""Pace stability (version 3) on videos whose pacing is known, its parts, and a small study.
+"""Pace stability (version 4) on videos whose pacing is known, its parts, and a small study.
 
 The videos are a real photograph panned at constant speed (``natural_pan``) and re-timed
 or degraded copies of it, so the right answer is known: even travel scores ~1; stalls,
@@ -224,8 +224,8 @@ def test_per_case_definitions_and_class_equal_functional(uniform):
     )
     parts_names = ("irregularity", "drift", "fade", "backtrack")
     assert all(not METRICS.get(f"pace_{p}").default for p in parts_names)
-    assert METRICS.get("pace_stability").version == 3
-    assert all(METRICS.get(f"pace_{p}").version == 3 for p in parts_names)
+    assert METRICS.get("pace_stability").version == 4
+    assert all(METRICS.get(f"pace_{p}").version == 4 for p in parts_names)
     batch = pace_stability(torch.stack(videos), torch.stack([uniform, uniform]))
     assert batch.shape == (2,)
 

@@ -28,6 +28,7 @@ from tgibench.video.flow import (
     round_trip_consistent,
     sampling_grid,
 )
+from tgibench.video.opencv_kernels import baseline_kernels
 from tgibench.weights import cache_dir
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 #: 2: DIS flow instead of Farneback; adds ``change``, ``detail`` and ``appearance``.
 #: 3: adds ``step`` (what pace's step sizes read: unlike ``change``, nearly the same at half
 #: resolution).
-MOTION_VERSION = 3
+#: 4: OpenCV at its baseline kernels (the same values on every x86-64 CPU).
+MOTION_VERSION = 4
 #: Cells (rows, columns) of the coarse flow grid kept per pair.
 FLOW_GRID: tuple[int, int] = (8, 8)
 #: Longer side of the luma thumbnails that ``appearance`` compares.
@@ -201,6 +203,7 @@ def _pair_stats(
     )
 
 
+@baseline_kernels
 def motion_stats(
     video: torch.Tensor, tolerance_px: float = 1.5, max_side: int | None = MAX_SIDE
 ) -> MotionStats:

@@ -28,15 +28,15 @@ def _lpips_frames(store: FeatureStore) -> float:
     return float(store["lpips"].adjacent.mean())
 
 
-# version 2: DIS flow (version 1: Farneback)
-@_distance("warping_error", features=("motion",), version=2)
+# version 3: OpenCV at its baseline kernels, the same on every CPU (2: DIS flow; 1: Farneback)
+@_distance("warping_error", features=("motion",), version=3)
 def _warping_error(store: FeatureStore) -> float:
     """Occlusion-masked flow warping error of adjacent frames (EvalCrafter-style)."""
     return float(store["motion"].warp_error.mean())
 
 
-# version 2: DIS flow (version 1: Farneback)
-@_distance("flicker", features=("motion",), version=2)
+# version 3: OpenCV at its baseline kernels, the same on every CPU (2: DIS flow; 1: Farneback)
+@_distance("flicker", features=("motion",), version=3)
 def _flicker(store: FeatureStore) -> float:
     """Back-and-forth brightness change that motion does not explain (temporal flicker)."""
     return float(flicker_values(store["motion"]).mean())

@@ -32,8 +32,9 @@ def _parts(store: FeatureStore) -> PaceParts:
     return pace_parts(store["motion"], reference)
 
 
+# version 4: the motion feature with OpenCV at its baseline kernels, the same on every CPU
 @_from_motion(
-    "pace_stability", pillar="pace", higher_is_better=True, value_range=(0.0, 1.0), version=3
+    "pace_stability", pillar="pace", higher_is_better=True, value_range=(0.0, 1.0), version=4
 )
 def _pace_stability(store: FeatureStore) -> float:
     """Even travel from first to last keyframe by motion: no stall, jump, fade or going back."""
@@ -52,7 +53,7 @@ register_parts(
     pillar="pace",
     higher_is_better=False,
     value_range=(0.0, 1.0),
-    version=3,
+    version=4,
     features=_FEATURES,
     reference=_REFERENCE,
 )
@@ -64,6 +65,7 @@ register_parts(
     higher_is_better=True,
     value_range=(0.0, 1.0),
     needs=("target",),
+    version=2,  # 2: the motion feature with OpenCV at its baseline kernels
 )
 def _motion_reach(store: FeatureStore) -> float:
     """Share of the ground truth's motion the video performs (0: still; low: crossfade)."""

@@ -4,7 +4,8 @@ Two flows: Farneback (:func:`dense_flow`), which the classical ``flow`` model in
 with, and DIS (:func:`dis_flow`, Kroeger et al. 2016), which the metrics measure motion
 with: about 3x faster here and it does not saturate on large displacements (on a
 photograph panned by 5.2 px per frame, DIS reads 83.2 px after 16 frames where Farneback
-reads 8.7 px).
+reads 8.7 px). Every function runs OpenCV at its baseline kernels
+(:mod:`tgibench.video.opencv_kernels`), so its results do not depend on the CPU.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 import torch
+
+from tgibench.video.opencv_kernels import baseline_kernels
 
 
 @dataclass(frozen=True)
@@ -28,12 +31,14 @@ class FarnebackParams:
     pyr_scale: float = 0.5
 
 
+@baseline_kernels
 def to_gray_uint8(image: torch.Tensor) -> np.ndarray:
     """(3, H, W) float image in [0, 1] → (H, W) uint8 luma."""
     rgb = image.permute(1, 2, 0).mul(255).round().clamp(0, 255).byte().cpu().numpy()
     return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
+@baseline_kernels
 def dense_flow(
     src: np.ndarray, dst: np.ndarray, params: FarnebackParams = FarnebackParams()
 ) -> np.ndarray:
@@ -59,6 +64,7 @@ def dense_flow(
 DIS_MIN_SIDE = 32
 
 
+@baseline_kernels
 def dis_flow(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """DIS flow (H, W, 2) float32 in pixels such that src(x) ≈ dst(x + flow(x)).
 
@@ -87,6 +93,7 @@ def sampling_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+@baseline_kernels
 def backward_warp(
     image: np.ndarray, flow: np.ndarray, grid: tuple[np.ndarray, np.ndarray] | None = None
 ) -> np.ndarray:

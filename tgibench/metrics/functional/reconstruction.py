@@ -15,6 +15,7 @@ import torch
 from tgibench.features.lpips_net import LPIPSNet, lpips_distances
 from tgibench.metrics.functional._video import Reduction, batched, intermediate_pair, reduce
 from tgibench.video import VideoError, to_float
+from tgibench.video.opencv_kernels import baseline_kernels
 
 #: PSNR of identical frames is infinite; it is capped here so that means stay finite.
 PSNR_MAX_DB = 100.0
@@ -55,6 +56,7 @@ def _gaussian_taps(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> np.nda
     return taps / taps.sum()
 
 
+@baseline_kernels
 def _blur_valid(image: np.ndarray) -> np.ndarray:
     """Separable Gaussian blur of an (H, W) float64 image, valid region only."""
     taps = _gaussian_taps()
