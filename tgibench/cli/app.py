@@ -34,6 +34,25 @@ def split_values(values: list[str] | None) -> list[str] | None:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
+Lengths = Annotated[
+    list[str] | None, typer.Option("--lengths", "-l", help="Sequence lengths, e.g. 25,33.")
+]
+Challenges = Annotated[
+    list[str] | None,
+    typer.Option("--challenges", "-c", help='Challenges, e.g. "linear motion,occlusion".'),
+]
+
+
+def parse_lengths(values: list[str] | None) -> tuple[int, ...] | None:
+    """``--lengths 25,33`` as a tuple of ints (None: every length)."""
+    return tuple(int(n) for n in split_values(values) or []) or None
+
+
+def parse_names(values: list[str] | None) -> tuple[str, ...] | None:
+    """A repeatable, comma-separated option as a tuple (None: not given)."""
+    return tuple(split_values(values) or []) or None
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
     return typer.Exit(code)

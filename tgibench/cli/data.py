@@ -1,4 +1,5 @@
-"""``tgibench data``: build the mini-bench, verify a copy against its manifest, show counts."""
+"""``tgibench data``: build the mini-bench, verify a copy against its manifest, show counts,
+export cases for a model that runs elsewhere."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tgibench.cli.app import data_app, fail
+from tgibench.cli.app import Challenges, Lengths, data_app, fail, parse_lengths, parse_names
 
 
 @data_app.command("build-mini")
@@ -78,6 +79,54 @@ def manifest_cmd(
         raise fail(str(exc)) from None
     write_json_atomic(out, manifest)
     typer.echo(f"wrote {out}: {manifest['num_cases']} cases, {len(manifest['files'])} files")
+
+
+@data_app.command("export")
+def export(
+    source: Annotated[str, typer.Argument(help='"mini", a directory, or a HF dataset id.')],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to export into.")],
+    lengths: Lengths = None,
+    challenges: Challenges = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Write every case's keyframes (lossless PNG) and cases.jsonl for a model that runs in
+    its own environment; `tgibench score --videos OUT` scores what it writes."""
+    import sys
+
+    from tqdm import tqdm
+
+    from tgibench.data import BenchmarkError, load_benchmark
+    from tgibench.data.export import CASES_FILE, export_cases
+    from tgibench.data.manifest import benchmark_fingerprint
+
+    chosen_lengths, chosen_challenges = parse_lengths(lengths), parse_names(challenges)
+    selection = {
+        "lengths": list(chosen_lengths) if chosen_lengths else None,
+        "challenges": list(chosen_challenges) if chosen_challenges else None,
+    }
+    local = source != "mini" and Path(source).is_dir()
+    try:
+        full = load_benchmark(source)
+        bench = full.filter(chosen_lengths, chosen_challenges)
+        with tqdm(total=len(bench), unit="case", file=sys.stderr, disable=quiet) as bar:
+            summary = export_cases(
+                bench,
+                benchmark_fingerprint(full),
+                str(Path(source).resolve()) if local else source,
+                out,
+                selection,
+                on_case=lambda _: bar.update(),
+            )
+    except BenchmarkError as exc:
+        raise fail(str(exc)) from None
+    for case_id, reason in summary.skipped.items():
+        typer.secho(f"left out {case_id}: {reason}", err=True, fg=typer.colors.YELLOW)
+    typer.echo(
+        f"exported {summary.cases} cases of {bench.name} to {out} ({summary.written} keyframe "
+        f"files written, {summary.unchanged} unchanged); the contract is in {out}/README.txt"
+    )
+    typer.echo(f"next: write each case's video to its `video` path in {out / CASES_FILE}, then")
+    typer.echo(f"      tgibench score --videos {out} --out RUN_DIR")
 
 
 @data_app.command("info")

@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tgibench.cli.app import Include, app, fail, include_plugins, split_values
+from tgibench.cli.app import (
+    Challenges,
+    Include,
+    Lengths,
+    app,
+    fail,
+    include_plugins,
+    parse_lengths,
+    parse_names,
+)
 
 if TYPE_CHECKING:
     from tgibench.eval.config import EvalConfig
@@ -21,13 +30,6 @@ Bench = Annotated[
 ]
 FailFast = Annotated[bool, typer.Option(help="Stop at the first failing case.")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-Lengths = Annotated[
-    list[str] | None, typer.Option("--lengths", "-l", help="Sequence lengths, e.g. 25,33.")
-]
-Challenges = Annotated[
-    list[str] | None,
-    typer.Option("--challenges", "-c", help='Challenges, e.g. "linear motion,occlusion".'),
-]
 Metrics = Annotated[
     list[str] | None,
     typer.Option(
@@ -85,16 +87,6 @@ def _since_process_start() -> float:
         return 0.0
 
 
-def _lengths(values: list[str] | None) -> tuple[int, ...] | None:
-    """``--lengths 25,33`` as a tuple of ints (None: every length)."""
-    return tuple(int(n) for n in split_values(values) or []) or None
-
-
-def _names(values: list[str] | None) -> tuple[str, ...] | None:
-    """A repeatable, comma-separated option as a tuple (None: not given)."""
-    return tuple(split_values(values) or []) or None
-
-
 def _config(
     model: str,
     bench: str,
@@ -113,9 +105,14 @@ def _config(
         out=out,
         lengths=lengths,
         challenges=challenges,
-        metrics=_names(metrics),
+        metrics=parse_names(metrics),
         **options,
     )
+
+
+def _tuple(values: list[Any] | None) -> tuple[Any, ...] | None:
+    """A recorded list as a tuple (None when absent or empty)."""
+    return tuple(values) if values else None
 
 
 def _set_up(offline: bool, include: list[Path] | None, workers: int | None, device: str) -> int:
@@ -163,10 +160,13 @@ def _run(config: EvalConfig, quiet: bool, workers: int, profile: bool) -> None:
         typer.echo(profile_table(summary), err=True, nl=False)
     if not shard.is_main:
         return  # rank 0 reports for the whole sharded run
+    left = f", {summary.left} left" if summary.left else ""
     typer.echo(
         f"{summary.run_dir}: {summary.scored} scored, {len(summary.failed)} failed, "
-        f"{summary.skipped} already done (of {summary.total})"
+        f"{summary.skipped} already done{left} (of {summary.total})"
     )
+    if summary.stopped:
+        typer.secho(f"  stopped: {summary.stopped}", err=True, fg=typer.colors.YELLOW)
     for case_id, error in summary.failed:
         typer.secho(f"  failed {case_id}: {error}", err=True, fg=typer.colors.YELLOW)
     for case_id, name, error in summary.metric_errors:
@@ -218,8 +218,8 @@ def evaluate(
         model,
         bench,
         out,
-        _lengths(lengths),
-        _names(challenges),
+        parse_lengths(lengths),
+        parse_names(challenges),
         metrics,
         seed=seed,
         device=device,
@@ -239,7 +239,14 @@ def score(
         ),
     ],
     out: Out,
-    bench: Bench = "mini",
+    bench: Annotated[
+        str | None,
+        typer.Option(
+            "--bench",
+            "-b",
+            help='"mini", a directory, or a HF dataset id (default: the export\'s, or "mini").',
+        ),
+    ] = None,
     lengths: Lengths = None,
     challenges: Challenges = None,
     metrics: Metrics = None,
@@ -263,17 +270,33 @@ def score(
     workers: Workers = None,
     profile: Profile = False,
 ) -> None:
-    """Score videos made elsewhere (the `folder` model), found by a layout pattern."""
+    """Score videos made elsewhere (the `folder` model), found by a layout pattern; in a
+    folder made by `tgibench data export`, at each case's `video` path."""
     workers = _set_up(offline, include, workers, device)
     from tgibench.data import BenchmarkError, load_benchmark
+    from tgibench.data.export import VIDEOS_DIR, read_export
+    from tgibench.data.manifest import benchmark_fingerprint
     from tgibench.models.video_layout import DEFAULT_PATTERN, LayoutMismatchError, resolve
     from tgibench.spec import format_spec
 
-    chosen_lengths, chosen_challenges = _lengths(lengths), _names(challenges)
+    chosen_lengths, chosen_challenges = parse_lengths(lengths), parse_names(challenges)
     if not videos.is_dir():
         raise fail(f"--videos {videos} is not a directory")
     try:
+        export = read_export(videos)
+        if export is not None:  # the export says which benchmark, cases and layout
+            bench = bench or export["source"]
+            chosen_lengths = chosen_lengths or _tuple(export.get("lengths"))
+            chosen_challenges = chosen_challenges or _tuple(export.get("challenges"))
+            pattern = pattern or f"{VIDEOS_DIR}/{{case_id}}"
+        bench = bench or "mini"
         full = load_benchmark(bench)
+        if export is not None and benchmark_fingerprint(full) != export["fingerprint"]:
+            raise BenchmarkError(
+                f"{videos} was exported from another copy of the benchmark than {bench} "
+                f"(fingerprint {export['fingerprint'][:12]}, not "
+                f"{benchmark_fingerprint(full)[:12]}): score against the one it came from"
+            )
         selected = full.filter(lengths=chosen_lengths, challenges=chosen_challenges)
         chosen = {case.case_id for case in selected}
         layout = resolve(

@@ -81,6 +81,10 @@ class Case:
         """The last keyframe, (3, H, W) float32 in [0, 1]."""
         return self._read(self.frame_paths[-1:])
 
+    def keyframes(self, dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first and last keyframes, each (3, H, W): float32 in [0, 1] or uint8."""
+        return self._read(self.frame_paths[:1], dtype), self._read(self.frame_paths[-1:], dtype)
+
     @property
     def frames(self) -> torch.Tensor | None:
         """The ground-truth video, (num_frames, 3, H, W) float32 in [0, 1], or None if absent."""

@@ -41,7 +41,14 @@ from tgibench.eval.workers import CaseWorkers, WorkerSetup, threads_per_worker
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
 from tgibench.metrics.registry import MetricDef, select_metrics
-from tgibench.models import CaseContext, InbetweeningModel, build_model, canonical_spec
+from tgibench.models import (
+    BatchGenerator,
+    CaseContext,
+    GenerationStopped,
+    InbetweeningModel,
+    build_model,
+    canonical_spec,
+)
 from tgibench.plugins import included_files
 from tgibench.rundir import TIMINGS_FILE, VIDEOS_DIR, ResultsWriter, failed
 from tgibench.video import VideoError, check_video, to_float, to_uint8, write_video
@@ -54,7 +61,8 @@ class RunSummary:
     """What a call to :func:`evaluate` did.
 
     ``profile``: seconds per stage (see :func:`evaluate`); ``workers``: the number of
-    processes that generated and scored the cases.
+    processes that generated and scored the cases. ``left``: cases a batch program did not
+    reach before it stopped (``stopped`` says why); they are not failures.
     """
 
     run_dir: Path
@@ -66,12 +74,14 @@ class RunSummary:
     unavailable: dict[str, str] = field(default_factory=dict)
     run_metrics: dict[str, Any] = field(default_factory=dict)
     stopped_early: bool = False
+    left: int = 0
+    stopped: str = ""
     workers: int = 1
     profile: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.metric_errors
+        return not self.failed and not self.metric_errors and not self.left
 
 
 def _generate(
@@ -118,10 +128,12 @@ def run_case(
     backbones: Backbones,
     config: EvalConfig,
     timings: dict[str, float],
+    made: torch.Tensor | Exception | None = None,
 ) -> dict[str, Any]:
     """Generate and score one case; failures become the row's ``error``, never an exception.
 
-    ``timings`` receives the seconds of each stage: ``load`` (the ground truth), ``generate``,
+    ``made``: the case's video (or the error that stands for it) when a batch generator
+    made it already; None to call the model. ``timings`` receives the seconds of each stage: ``load`` (the ground truth), ``generate``,
     ``conform``, ``save_video``, ``score`` and, within it, ``score:<metric>`` per metric
     (with the shared features it is the first to read).
     """
@@ -138,7 +150,9 @@ def run_case(
         assert target is not None
         first, last = to_float(target[0]), to_float(target[-1])
         with timed(timings, "generate"):
-            video = _generate(model, case, first, last, config.seed)
+            if isinstance(made, Exception):
+                raise made
+            video = _generate(model, case, first, last, config.seed) if made is None else made
         with timed(timings, "conform"):
             video = conform(video, case, (target.shape[-2], target.shape[-1]), row)
         if config.save_videos:
@@ -193,22 +207,31 @@ def _case_results(
     config: EvalConfig,
     workers: int,
     profile: dict[str, float],
-) -> Generator[tuple[dict[str, Any], dict[str, float]], None, None]:
-    """(row, timings) of each case in order: computed here (with ``model``, built now if
-    None), or by ``workers`` processes."""
+) -> Generator[tuple[Case, dict[str, Any], dict[str, float]], None, None]:
+    """(case, row, timings) of each case: in order, computed here (with ``model``, built
+    now if None) or by ``workers`` processes; or in the order a batch generator makes the
+    videos."""
+    if isinstance(model, BatchGenerator):
+        backbones = Backbones(config.device, config.backbone_options)
+        for case, made in model.generate_batch(cases, config.out, config.seed):
+            timings: dict[str, float] = {}
+            row = run_case(case, model, metrics, backbones, config, timings, made)
+            yield case, row, timings
+        return
     if workers <= 1:
         if model is None:  # workers were asked for, but one case is left
             with timed(profile, "model and metrics"):
                 model = build_model(config.model)
         backbones = Backbones(config.device, config.backbone_options)
         for case in cases:
-            timings: dict[str, float] = {}
-            yield run_case(case, model, metrics, backbones, config, timings), timings
+            timings = {}
+            yield case, run_case(case, model, metrics, backbones, config, timings), timings
         return
     setup = WorkerSetup(config, tuple(included_files()), threads_per_worker(workers))
     with CaseWorkers(setup, workers) as pool:
         try:
-            yield from pool.results(cases)
+            for case, (row, timings) in zip(cases, pool.results(cases), strict=True):
+                yield case, row, timings
         finally:
             profile["workers start-up (slowest)"] = max(pool.startup_seconds, default=0.0)
 
@@ -244,7 +267,7 @@ def _run_cases(
         ResultsWriter(results_path) as writer,
         open(config.out / TIMINGS_FILE, "a") as timing_log,
     ):
-        for case, (row, timings) in zip(cases, results, strict=True):
+        for case, row, timings in _until_stopped(results, summary):
             with timed(profile, "write rows"):
                 writer.append(row)
                 timing_log.write(json.dumps({"case_id": case.case_id, **timings}) + "\n")
@@ -257,6 +280,18 @@ def _run_cases(
             if "error" in row and config.fail_fast:
                 summary.stopped_early = True
                 return
+
+
+def _until_stopped(
+    results: Generator[tuple[Case, dict[str, Any], dict[str, float]], None, None],
+    summary: RunSummary,
+) -> Generator[tuple[Case, dict[str, Any], dict[str, float]], None, None]:
+    """``results`` until they end, or until a batch generator stops early (recorded in
+    ``summary.left`` and ``summary.stopped``: those cases get no row)."""
+    try:
+        yield from results
+    except GenerationStopped as stopped:
+        summary.left, summary.stopped = stopped.left, str(stopped)
 
 
 def evaluate(
@@ -292,7 +327,9 @@ def evaluate(
     with timed(profile, "model and metrics"):
         metrics = select_metrics(config.metrics)
         # worker processes build their own model: here only when this process generates
-        model = build_model(config.model) if workers <= 1 else None
+        model = build_model(config.model) if workers <= 1 or _is_batch(config.model) else None
+        if isinstance(model, BatchGenerator):
+            workers = 1  # the batch program generates; this process scores
         spec = model.spec if model is not None else canonical_spec(config.model)
     case_ids = [c.case_id for c in bench]
     bench_info: dict[str, Any] = {
@@ -340,6 +377,16 @@ def evaluate(
                     summary.run_metrics = finalize_run_metrics(run_dir, metrics, rows)
     profile["total"] = time.perf_counter() - started
     return summary
+
+
+def _is_batch(spec: str) -> bool:
+    """True when ``spec`` names a model that generates a whole run at once."""
+    from tgibench.models import MODELS
+    from tgibench.spec import parse_spec
+
+    name, _ = parse_spec(spec)
+    entry = MODELS.get(name)
+    return isinstance(entry, type) and issubclass(entry, BatchGenerator)
 
 
 def _done_cases(run_dir: Path, retry_failed: bool) -> set[str]:

@@ -9,8 +9,10 @@ adapters for videos made elsewhere (``folder``, ``command``) and diffusers Wan2.
 """
 
 from tgibench.models.base import (
+    BatchGenerator,
     CaseContext,
     GenerationRequest,
+    GenerationStopped,
     InbetweeningModel,
     ModelBase,
     check_keyframes,
@@ -29,8 +31,10 @@ from tgibench.models.registry import (
 
 __all__ = [
     "MODELS",
+    "BatchGenerator",
     "CaseContext",
     "GenerationRequest",
+    "GenerationStopped",
     "InbetweeningModel",
     "ModelBase",
     "ModelOption",

@@ -18,7 +18,7 @@ what comes back. The helpers it uses (:func:`check_keyframes`, :func:`frame_time
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
@@ -28,6 +28,8 @@ import torch
 from tgibench.video import VideoError, check_image, check_video
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tgibench.data import Case
 
 
@@ -164,6 +166,31 @@ class InbetweeningModel(Protocol):
         seed: int = 0,
         context: CaseContext | None = None,
     ) -> torch.Tensor: ...
+
+
+class GenerationStopped(RuntimeError):
+    """A batch generator ended before every case had a video; ``left`` cases remain. They
+    are not failures: running the same command again continues with them."""
+
+    def __init__(self, left: int, message: str) -> None:
+        super().__init__(message)
+        self.left = left
+
+
+@runtime_checkable
+class BatchGenerator(Protocol):
+    """A model that generates many cases in one call (one program for a whole run).
+
+    ``generate_batch(cases, work_dir, seed)`` yields each case with its video (uint8 or
+    float (T, 3, H, W)) or the exception that stands for it, in any order, as soon as each
+    is ready; ``work_dir`` is the run directory. It may end early by raising
+    :class:`GenerationStopped` (with the number of cases not reached), which the runner
+    reports without recording those cases as failed. The runner calls it from one process.
+    """
+
+    def generate_batch(
+        self, cases: Sequence[Case], work_dir: Path, seed: int
+    ) -> Iterator[tuple[Case, torch.Tensor | Exception]]: ...
 
 
 class ModelBase:
