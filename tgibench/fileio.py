@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -12,6 +13,13 @@ from pathlib import Path
 from typing import Any
 
 _TEMPORARY_SUFFIX = ".tmp"
+#: errno values of a full disk and of an exhausted quota.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for the OSError of a write to a full disk (or over a quota)."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL
 
 
 def _umask() -> int:

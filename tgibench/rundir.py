@@ -17,6 +17,7 @@ of a write can leave at most a partial last line; opening the file for resuming 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -95,7 +96,9 @@ def repair_tail(path: Path) -> int:
 
 
 class ResultsWriter:
-    """Appends rows to results.jsonl, one complete line per write, fsynced."""
+    """Appends rows to a JSON-lines file (results.jsonl, timings.jsonl), one complete line
+    per write, fsynced. A write that fails (a full disk) is undone before the error is
+    raised: the file never keeps part of a row."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -104,10 +107,15 @@ class ResultsWriter:
 
     def append(self, row: dict[str, Any]) -> None:
         line = (json.dumps(row, sort_keys=False, allow_nan=False) + "\n").encode()
-        written = os.write(self._fd, line)
-        if written != len(line):  # pragma: no cover - only on a full disk
-            raise OSError(f"{self.path}: short write ({written} of {len(line)} bytes)")
-        os.fsync(self._fd)
+        size = os.fstat(self._fd).st_size
+        try:
+            written = os.write(self._fd, line)
+            if written != len(line):  # only on a full disk
+                raise OSError(errno.ENOSPC, f"short write ({written} of {len(line)} bytes)")
+            os.fsync(self._fd)
+        except OSError as exc:
+            os.ftruncate(self._fd, size)
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from None
 
     def close(self) -> None:
         os.close(self._fd)

@@ -155,6 +155,16 @@ def _run(config: EvalConfig, quiet: bool, workers: int, profile: bool) -> None:
         FileNotFoundError,
     ) as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        from tgibench.fileio import is_disk_full
+
+        if not is_disk_full(exc):
+            raise
+        raise fail(
+            f"the disk is full ({exc.filename or exc}). The run stopped: every row written is "
+            "complete, no half-written video was kept and no case was recorded as failed "
+            "because of it. Free some space and run the same command again to finish the run."
+        ) from None
     if profile:
         summary.profile = {"start-up": started, **summary.profile}
         typer.echo(profile_table(summary), err=True, nl=False)

@@ -6,7 +6,6 @@ after a crash finishes the run without writing any row twice.
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
@@ -40,6 +39,7 @@ from tgibench.eval.timings import timed
 from tgibench.eval.workers import CaseWorkers, WorkerSetup, threads_per_worker
 from tgibench.features.backbones import Backbones
 from tgibench.features.store import ScoringInputs
+from tgibench.fileio import is_disk_full
 from tgibench.metrics.registry import MetricDef, select_metrics
 from tgibench.models import (
     BatchGenerator,
@@ -181,6 +181,8 @@ def run_case(
         if scores.curves:
             row["curves"] = scores.curves
     except Exception as exc:  # a run records every failure per case and goes on
+        if is_disk_full(exc):  # not the case's fault: the run stops, nothing recorded
+            raise
         row["error"] = f"{type(exc).__name__}: {exc}"
     return row
 
@@ -265,13 +267,12 @@ def _run_cases(
         bar,
         closing(results),
         ResultsWriter(results_path) as writer,
-        open(config.out / TIMINGS_FILE, "a") as timing_log,
+        ResultsWriter(config.out / TIMINGS_FILE) as timing_log,
     ):
         for case, row, timings in _until_stopped(results, summary):
             with timed(profile, "write rows"):
                 writer.append(row)
-                timing_log.write(json.dumps({"case_id": case.case_id, **timings}) + "\n")
-                timing_log.flush()
+                timing_log.append({"case_id": case.case_id, **timings})
             for stage, seconds in timings.items():
                 profile[stage] = profile.get(stage, 0.0) + seconds
             bar.set_postfix_str(case.case_id)

@@ -176,7 +176,11 @@ def _serve(conn: Connection, setup: WorkerSetup) -> None:
             return
         index, case = message
         timings: dict[str, float] = {}
-        row = run_case(case, model, metrics, backbones, config, timings)
+        try:
+            row = run_case(case, model, metrics, backbones, config, timings)
+        except OSError as exc:  # only a full disk escapes run_case: the parent stops
+            conn.send(("disk full", exc.errno, str(exc)))
+            return
         conn.send((index, row, timings))
 
 
@@ -240,6 +244,8 @@ class CaseWorkers:
     ) -> None:
         if message[0] == "failed":
             raise WorkerError(f"a worker process could not start: {message[1]}")
+        if message[0] == "disk full":
+            raise OSError(message[1], message[2])
         if message[0] == "ready":
             worker.ready = True
             self.startup_seconds.append(time.perf_counter() - self._started)

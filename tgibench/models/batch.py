@@ -35,11 +35,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 import torch
+from PIL import Image
 
 from tgibench.data.export import absolute_records, case_record, write_records
 from tgibench.models.base import GenerationRequest, GenerationStopped, ModelBase
 from tgibench.models.registry import register_model
-from tgibench.video import VideoError, read_video, write_image
+from tgibench.video import ReadLimits, VideoError, read_video, write_image
 
 if TYPE_CHECKING:
     from tgibench.data import Case
@@ -110,13 +111,17 @@ def _appeared(video: Path, sizes: dict[Path, int], program_done: bool) -> Path |
     return None
 
 
-def _outcome(path: Path) -> torch.Tensor | Exception:
-    """The video at ``path`` (uint8), or the error that reading it or the report gives."""
+def _outcome(path: Path, record: dict[str, Any]) -> torch.Tensor | Exception:
+    """The video at ``path`` (uint8), or the error that reading it or the report gives;
+    a video over the case's :class:`ReadLimits` is refused before it is decoded."""
     if path.name.endswith(FAILED_SUFFIX):
         reason = path.read_text(encoding="utf-8", errors="replace").strip() or "no reason given"
         return RuntimeError(f"the batch program could not make this case: {reason}")
     try:
-        return read_video(path, dtype=torch.uint8)
+        with Image.open(record["first"]) as keyframe:  # the header: the case's frame size
+            size = (keyframe.height, keyframe.width)
+        limits = ReadLimits.for_case(int(record["num_frames"]), size)
+        return read_video(path, dtype=torch.uint8, limits=limits)
     except VideoError as exc:
         return exc
 
@@ -195,7 +200,7 @@ class Batch(ModelBase):
             video = Path(record["video"])
             video.parent.mkdir(parents=True, exist_ok=True)
             if video.is_file():
-                outcome = _outcome(video)
+                outcome = _outcome(video, record)
                 if not isinstance(outcome, VideoError):
                     yield record["case_id"], outcome
                     continue
@@ -208,8 +213,10 @@ class Batch(ModelBase):
         cases_file = batch_dir / "cases.jsonl"
         write_records(cases_file, asked)
         program = self._start(cases_file, Path(asked[0]["video"]).parent, batch_dir)
+        by_id = {r["case_id"]: r for r in asked}
         try:
-            yield from self._collect(pending, program)
+            for case_id, found in self._collect(pending, program):
+                yield case_id, _outcome(found, by_id[case_id])
         finally:
             program.stop()
 
@@ -234,9 +241,9 @@ class Batch(ModelBase):
             raise BatchIncomplete(0, f"cannot start {argv[0]!r}: {exc}") from None
         return _Program(process, stderr_path, (stdout, stderr))
 
-    def _collect(
-        self, pending: dict[str, Path], program: _Program
-    ) -> Iterator[tuple[str, torch.Tensor | Exception]]:
+    def _collect(self, pending: dict[str, Path], program: _Program) -> Iterator[tuple[str, Path]]:
+        """(case_id, the video or .failed report) as each appears; BatchIncomplete when
+        the program ends, stalls or overruns first."""
         started = last_video = time.monotonic()
         sizes: dict[Path, int] = {}
         while pending:
@@ -246,7 +253,7 @@ class Batch(ModelBase):
                 if found is not None:
                     del pending[case_id]
                     last_video = time.monotonic()
-                    yield case_id, _outcome(found)
+                    yield case_id, found
             if not pending:
                 return
             now = time.monotonic()

@@ -23,21 +23,21 @@ from tgibench.models.video_layout import (
     check_pattern,
     read_case_video,
 )
-from tgibench.video import VideoError, read_frames, read_video, write_image
+from tgibench.video import ReadLimits, VideoError, read_frames, read_video, write_image
 
 
-def read_video_or_frames(base: Path) -> torch.Tensor:
+def read_video_or_frames(base: Path, limits: ReadLimits | None = None) -> torch.Tensor:
     """Read ``base`` + a video suffix, or the frame folder ``base/`` (00000.png, ...).
 
     Returns uint8 (T, 3, H, W), as decoded: files hold 8-bit video, and the runner scores
-    uint8 without a float copy of the whole video.
+    uint8 without a float copy of the whole video. Over ``limits``, refused before decoding.
     """
     for suffix in VIDEO_SUFFIXES:
         if base.with_name(base.name + suffix).is_file():
-            return read_video(base.with_name(base.name + suffix), dtype=torch.uint8)
+            return read_video(base.with_name(base.name + suffix), dtype=torch.uint8, limits=limits)
     if base.is_dir():
         try:
-            return read_frames(list_frame_files(base), dtype=torch.uint8)
+            return read_frames(list_frame_files(base), dtype=torch.uint8, limits=limits)
         except LayoutError as exc:
             raise VideoError(str(exc)) from None
     raise VideoError(
@@ -66,7 +66,8 @@ class Folder(ModelBase):
                 "the folder model needs the case id to find the video: pass "
                 "context=CaseContext(case_id=...) to generate"
             )
-        return read_case_video(self.path, self.pattern, case_id, request.num_frames)
+        limits = ReadLimits.for_case(request.num_frames, request.size)
+        return read_case_video(self.path, self.pattern, case_id, request.num_frames, limits)
 
 
 @register_model("command")
@@ -108,4 +109,5 @@ class Command(ModelBase):
             if done.returncode != 0:
                 tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
                 raise RuntimeError(f"command exited with {done.returncode}: {' | '.join(tail)}")
-            return read_video_or_frames(work / "out")
+            limits = ReadLimits.for_case(request.num_frames, request.size)
+            return read_video_or_frames(work / "out", limits)

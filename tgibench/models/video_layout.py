@@ -32,7 +32,7 @@ from typing import Protocol
 import torch
 
 from tgibench.data.layout import LayoutError, list_frame_files
-from tgibench.video import VideoError, read_frames, read_video
+from tgibench.video import ReadLimits, VideoError, read_frames, read_video
 
 #: File suffixes read as videos.
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".gif")
@@ -220,17 +220,19 @@ def find_case_video(root: Path, pattern: str, case_id: str, num_frames: int) -> 
     return _one(root, pattern, case_id, target, candidates(_Disk(root), target))
 
 
-def read_case_video(root: Path, pattern: str, case_id: str, num_frames: int) -> torch.Tensor:
+def read_case_video(
+    root: Path, pattern: str, case_id: str, num_frames: int, limits: ReadLimits | None = None
+) -> torch.Tensor:
     """Read one case's video under ``root`` as uint8 (T, 3, H, W) (as decoded; a frame
     folder's images in order). VideoError names the case and the pattern if it is missing,
-    ambiguous or unreadable."""
+    ambiguous or unreadable, or over ``limits`` (checked before decoding)."""
     path = find_case_video(root, pattern, case_id, num_frames)
     if path.is_dir():
         try:
-            return read_frames(list_frame_files(path), dtype=torch.uint8)
+            return read_frames(list_frame_files(path), dtype=torch.uint8, limits=limits)
         except LayoutError as exc:
             raise VideoError(f"case {case_id}: {exc}") from None
-    return read_video(path, dtype=torch.uint8)
+    return read_video(path, dtype=torch.uint8, limits=limits)
 
 
 @dataclass

@@ -16,18 +16,22 @@ from tgibench.video.checks import (
     to_uint8,
 )
 from tgibench.video.io import (
+    probe_video,
     read_frames,
     read_image,
     read_video,
     write_image,
     write_video,
 )
+from tgibench.video.limits import ReadLimits
 
 __all__ = [
+    "ReadLimits",
     "VideoError",
     "check_image",
     "check_video",
     "frames_per_chunk",
+    "probe_video",
     "quantize",
     "read_frames",
     "read_image",

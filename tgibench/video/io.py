@@ -8,6 +8,7 @@ a file is written beside its destination and renamed into place.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from PIL import Image, UnidentifiedImageError
 
 from tgibench.fileio import atomic_path
 from tgibench.video.checks import VideoError, check_video, to_float, to_uint8
+from tgibench.video.limits import ReadLimits
 
 DEFAULT_FPS = 15  # the paper saves its videos at 15 fps
 
@@ -32,15 +34,33 @@ def _to_uint8(video: torch.Tensor) -> np.ndarray:
     return to_uint8(video.detach().cpu()).movedim(-3, -1).numpy()
 
 
-def read_image(path: str | os.PathLike[str], dtype: torch.dtype = torch.float32) -> torch.Tensor:
+def read_image(
+    path: str | os.PathLike[str],
+    dtype: torch.dtype = torch.float32,
+    limits: ReadLimits | None = None,
+) -> torch.Tensor:
     """Read an image file as (3, H, W) float32 RGB in [0, 1] (uint8 with ``dtype``).
 
     Grayscale images are repeated to three channels; RGBA and palette images are
-    composited on black (the alpha channel is dropped, as video has none).
+    composited on black (the alpha channel is dropped, as video has none). An image over
+    Pillow's ``Image.MAX_IMAGE_PIXELS`` or ``limits`` is refused from its header, before
+    it is decoded.
     """
     path = Path(path)
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():  # refused below, with the reason, not warned about
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
+            width, height = img.size
+            if Image.MAX_IMAGE_PIXELS and width * height > Image.MAX_IMAGE_PIXELS:
+                raise VideoError(
+                    f"{path}: {width}x{height} pixels, over Pillow's limit of "
+                    f"{Image.MAX_IMAGE_PIXELS} (PIL.Image.MAX_IMAGE_PIXELS); refused without "
+                    "decoding"
+                )
+            if limits is not None:
+                limits.check(str(path), None, height, width)
             img.load()
             converted: Image.Image = img
             if img.mode in ("RGBA", "LA", "P", "PA"):
@@ -49,17 +69,23 @@ def read_image(path: str | os.PathLike[str], dtype: torch.dtype = torch.float32)
             rgb = np.array(converted.convert("RGB"))  # a writable copy
     except FileNotFoundError:
         raise VideoError(f"{path}: image file not found") from None
+    except Image.DecompressionBombError as exc:  # over twice the limit: refused by Pillow
+        raise VideoError(f"{path}: {exc}; refused without decoding") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise VideoError(f"{path}: not a readable image ({exc})") from None
     return _to_tensor(rgb, dtype)
 
 
 def read_frames(
-    paths: Sequence[str | os.PathLike[str]], dtype: torch.dtype = torch.float32
+    paths: Sequence[str | os.PathLike[str]],
+    dtype: torch.dtype = torch.float32,
+    limits: ReadLimits | None = None,
 ) -> torch.Tensor:
     """Read image files as one (T, 3, H, W) video (float32, or uint8 with ``dtype``);
-    all frames must share one size."""
-    frames = [read_image(p, dtype) for p in paths]
+    all frames must share one size. Over ``limits``, refused before decoding."""
+    if limits is not None and paths:
+        limits.check(f"{Path(paths[0]).parent}/", len(paths), 0, 0)
+    frames = [read_image(p, dtype, limits) for p in paths]
     if not frames:
         raise VideoError("no frame files given")
     size = frames[0].shape
@@ -121,17 +147,40 @@ _READERS = {"decord": _read_decord, "pyav": _read_pyav}
 AUTO_ORDER = ("pyav", "decord")
 
 
+def probe_video(path: str | os.PathLike[str]) -> tuple[int, int, int]:
+    """(frames, height, width) of a video file's first video stream, from its header and
+    packets, without decoding a frame; VideoError if it has none or cannot be opened."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise VideoError(f"{path}: no video stream")
+            stream = container.streams.video[0]
+            frames = stream.frames or sum(1 for p in container.demux(stream) if p.size)
+            return frames, stream.height, stream.width
+    except av.FFmpegError as exc:
+        raise VideoError(f"{path}: not a readable video ({str(exc).strip()[:200]})") from None
+
+
 def read_video(
-    path: str | os.PathLike[str], backend: str = "auto", dtype: torch.dtype = torch.float32
+    path: str | os.PathLike[str],
+    backend: str = "auto",
+    dtype: torch.dtype = torch.float32,
+    limits: ReadLimits | None = None,
 ) -> torch.Tensor:
     """Read a video file as (T, 3, H, W) float32 RGB in [0, 1]; raise VideoError if unreadable.
 
     ``backend`` is "decord", "pyav" or "auto" (both, in ``AUTO_ORDER``); ``dtype=torch.uint8``
-    returns the decoded 0..255 values without conversion (a quarter of the memory).
+    returns the decoded 0..255 values without conversion (a quarter of the memory). With
+    ``limits``, the header is read first (:func:`probe_video`) and a video over them is
+    refused before any frame is decoded.
     """
     path = Path(path)
     if not path.is_file():
         raise VideoError(f"{path}: video file not found")
+    if limits is not None:
+        limits.check(str(path), *probe_video(path))
     if backend != "auto" and backend not in _READERS:
         raise VideoError(
             f"unknown video reader {backend!r}; choose from auto, {', '.join(sorted(_READERS))}"
