@@ -29,6 +29,12 @@ Bench = Annotated[
     str, typer.Option("--bench", "-b", help='"mini", a directory, or a HF dataset id.')
 ]
 FailFast = Annotated[bool, typer.Option(help="Stop at the first failing case.")]
+Name = Annotated[
+    str | None,
+    typer.Option(
+        "--name", help="The run's label in every table (default: the model spec, shortened)."
+    ),
+]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 Metrics = Annotated[
     list[str] | None,
@@ -221,6 +227,7 @@ def evaluate(
     offline: Offline = False,
     workers: Workers = None,
     profile: Profile = False,
+    name: Name = None,
 ) -> None:
     """Generate every case with a model, score it, and write the run directory."""
     workers = _set_up(offline, include, workers, device)
@@ -236,6 +243,7 @@ def evaluate(
         save_videos=save_videos,
         fail_fast=fail_fast,
         retry_failed=retry_failed,
+        name=name,
     )
     _run(config, quiet, workers, profile)
 
@@ -279,6 +287,7 @@ def score(
     offline: Offline = False,
     workers: Workers = None,
     profile: Profile = False,
+    name: Name = None,
 ) -> None:
     """Score videos made elsewhere (the `folder` model), found by a layout pattern; in a
     folder made by `tgibench data export`, at each case's `video` path."""
@@ -331,5 +340,6 @@ def score(
         save_videos=False,
         fail_fast=fail_fast,
         retry_failed=retry_failed,
+        name=name,
     )
     _run(config, quiet, workers, profile)

@@ -29,6 +29,8 @@ class EvalConfig:
         retry_failed: when resuming, run again the cases that failed or had a metric fail;
             their new rows replace the old ones.
         backbone_options: per-backbone loader options (weights paths, model tags).
+        name: the run's label in every table (None: the model spec, shortened for videos
+            made elsewhere; see ``tgibench.leaderboard.runs.run_label``).
     """
 
     model: str
@@ -44,9 +46,10 @@ class EvalConfig:
     fail_fast: bool = False
     retry_failed: bool = False
     backbone_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    name: str | None = None
 
     #: Fields that may change when a run is resumed (they do not change any result).
-    RESUMABLE_CHANGES = ("out", "fail_fast", "device", "retry_failed")
+    RESUMABLE_CHANGES = ("out", "fail_fast", "device", "retry_failed", "name")
 
     def __post_init__(self) -> None:
         """Accept what a caller naturally writes: ``out="runs/x"``, ``lengths=[25]``."""

@@ -66,6 +66,8 @@ def start_or_resume(run_dir: Path, config: EvalConfig, record: dict[str, Any]) -
             + ". Use another --out for a new run."
         )
     remove_orphaned_temporaries(run_dir)
+    if config.name is not None:  # a new label for the same run
+        previous["config"]["name"] = config.name
     previous.setdefault("resumed", []).append(record["created"])
     write_json_atomic(run_dir / RUN_FILE, previous)
     return True

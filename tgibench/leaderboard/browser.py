@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from tgibench.leaderboard.formats import column_decimals, table_html
-from tgibench.leaderboard.runs import Runs
+from tgibench.leaderboard.runs import Runs, run_label
 from tgibench.leaderboard.tables import (
     MISSING,
     Row,
@@ -39,12 +39,13 @@ BROWSER_BUDGET = 3_500_000
 def run_labels(runs: Runs) -> dict[str, str]:
     """Run dir → display label: the model spec, plus the dir name when specs repeat, and
     the smoke-test mark for random weights."""
-    models = [record["model"] for record in runs.records.values()]
+    models = [run_label(record) for record in runs.records.values()]
     smoke = smoke_tests(runs)
     labels = {}
     for run, record in runs.records.items():
-        label = model_label(record["model"], smoke)
-        labels[run] = label if models.count(record["model"]) == 1 else f"{label} ({Path(run).name})"
+        model = run_label(record)
+        label = model_label(model, smoke)
+        labels[run] = label if models.count(model) == 1 else f"{label} ({Path(run).name})"
     return labels
 
 

@@ -24,6 +24,7 @@ from tgibench.rundir import (
     read_rows,
     video_path,
 )
+from tgibench.spec import SpecError, parse_spec
 
 #: Columns of the per-case frame that are not metrics.
 CASE_COLUMNS = ("run", "model", "case_id", "folder", "challenge", "num_frames", "error")
@@ -96,6 +97,31 @@ def _load_one(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return record, read_rows(run_dir / RESULTS_FILE)
 
 
+#: Longest label made from a spec; a longer one is cut with "…".
+LABEL_WIDTH = 40
+
+
+def run_label(record: dict[str, Any]) -> str:
+    """What every table calls a run: its ``--name``; else its model spec, with videos made
+    elsewhere shown by where they come from: ``folder:<folder name>`` and ``batch:`` or
+    ``command:`` with the program's file name (never a whole path or command line)."""
+    name = record.get("config", {}).get("name")
+    if name:
+        return str(name)
+    spec = str(record.get("model", ""))
+    try:
+        kind, options = parse_spec(spec)
+    except SpecError:
+        return spec
+    if kind == "folder" and "path" in options:
+        return f"folder:{Path(str(options['path'])).name}"
+    if kind in ("batch", "command") and "cmd" in options:
+        words = [w for w in str(options["cmd"]).split() if not w.startswith(("-", "{"))]
+        scripts = [w for w in words if Path(w).suffix in (".py", ".sh")] or words[:1]
+        return f"{kind}:{Path(scripts[0]).name}" if scripts else kind
+    return spec if len(spec) <= LABEL_WIDTH else spec[: LABEL_WIDTH - 1] + "…"
+
+
 def _run_level_values(
     run: str, model: str, report: dict[str, Any], unavailable: dict[str, str]
 ) -> list[dict[str, Any]]:
@@ -162,11 +188,12 @@ def load_runs(run_dirs: Iterable[str | os.PathLike[str]], allow_mixed: bool = Fa
         run_metrics = run_dir / RUN_METRICS_FILE
         if run_metrics.is_file():
             report = json.loads(run_metrics.read_text(encoding="utf-8"))
-            run_values += _run_level_values(str(run_dir), record["model"], report, unavailable)
+            run_values += _run_level_values(str(run_dir), run_label(record), report, unavailable)
         frame = pd.DataFrame(rows)
         if frame.empty:
             continue
         frame = frame.drop_duplicates("case_id", keep="last")
+        frame["model"] = run_label(record)
         frame.insert(0, "run", str(run_dir))
         frames.append(frame)
     if len(set(benchmarks.values())) > 1 and not allow_mixed:

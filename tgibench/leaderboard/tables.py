@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tgibench.leaderboard.runs import Runs
+from tgibench.leaderboard.runs import Runs, run_label
 from tgibench.spec import SpecError, parse_spec
 
 GROUPINGS = {"overall": [], "challenge": ["challenge"], "length": ["num_frames"]}
@@ -44,10 +44,14 @@ def is_smoke_test(spec: str) -> bool:
 
 
 def smoke_tests(runs: Runs) -> set[str]:
-    """The models of ``runs`` (as in the ``model`` column) that are smoke tests."""
-    specs = {str(m) for m in runs.cases["model"].dropna()}
-    specs |= {str(record.get("model", "")) for record in runs.records.values()}
-    return {spec for spec in specs if is_smoke_test(spec)}
+    """The models of ``runs`` (as in the ``model`` column: run labels) that are smoke
+    tests, judged by each run's model spec."""
+    labels = {str(m) for m in runs.cases["model"].dropna() if is_smoke_test(str(m))}
+    return labels | {
+        run_label(record)
+        for record in runs.records.values()
+        if is_smoke_test(str(record.get("model", "")))
+    }
 
 
 def model_label(model: str, smoke: set[str]) -> str:
