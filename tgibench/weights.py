@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 #: How every WeightsUnavailableError message (and so a metric's "unavailable" reason) starts.
 UNAVAILABLE_PREFIX = "weights unavailable: "
 #: The page that says, per backbone, how to supply its weights.
-WEIGHTS_DOCS = "docs/weights.md"
+WEIGHTS_DOCS = "tgibench docs weights"
 #: Seconds the hub probe waits for an answer (connection, TLS and response together).
 PROBE_TIMEOUT = 3.0
 #: The Hugging Face hub's default endpoint (``HF_ENDPOINT`` overrides it).
@@ -185,7 +185,8 @@ def _probe(origin: str, timeout: float) -> str | None:
 
 
 def docs_link(anchor: str) -> str:
-    """``docs/weights.md#<anchor>``: the section that says how to supply some weights."""
+    """``tgibench docs weights#<anchor>``: the command that shows the section of
+    docs/weights.md that says how to supply some weights."""
     return f"{WEIGHTS_DOCS}#{anchor}"
 
 
@@ -217,7 +218,7 @@ def missing_weights_lines(
     >>> reason = "weights unavailable: CLIP ViT-B-32. Set TGIBENCH_CLIP_PRETRAINED ..."
     >>> missing_weights_lines({"clip_score": reason, "clipsim_frames": reason,
     ...     "psnr": "needs target"}, metrics, {"clip": "clip"})
-    ['weights missing for clip: clip_score, clipsim_frames unavailable; how to supply them: docs/weights.md#clip', 'unavailable psnr: needs target']
+    ['weights missing for clip: clip_score, clipsim_frames unavailable; how to supply them: tgibench docs weights#clip', 'unavailable psnr: needs target']
     """
     if anchors is None:
         from tgibench.features.backbones import backbone_anchors

@@ -60,7 +60,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 Include = Annotated[
     list[Path] | None,
-    typer.Option(help="Plugin .py file or folder (repeatable; again on resume): docs/extending.md"),
+    typer.Option(
+        help="Plugin .py file or folder (repeatable; again on resume): tgibench docs extending"
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
-"""``tgibench models`` and ``tgibench metrics``: what is registered, without loading weights."""
+"""``tgibench models``, ``tgibench metrics`` and ``tgibench docs``: what is registered
+(without loading weights) and the documentation that ships with tgibench."""
 
 from __future__ import annotations
 
@@ -6,7 +7,28 @@ from typing import Annotated
 
 import typer
 
-from tgibench.cli.app import Include, app, include_plugins
+from tgibench.cli.app import Include, app, fail, include_plugins
+
+
+@app.command()
+def docs(
+    topic: Annotated[
+        str | None,
+        typer.Argument(help="A document, or document#section (e.g. weights#clip); none: list."),
+    ] = None,
+) -> None:
+    """Show the documentation that ships with tgibench (also where it is pip-installed)."""
+    from tgibench.handbook import read, reference, topics
+
+    if topic is None:
+        for name, title in topics().items():
+            typer.echo(f"{name:<12} {title}")
+        typer.echo(f"\n{reference('TOPIC')} shows one; {reference('TOPIC', 'SECTION')} a section")
+        return
+    try:
+        typer.echo(read(topic))
+    except KeyError as exc:
+        raise fail(str(exc.args[0])) from None
 
 
 @app.command()

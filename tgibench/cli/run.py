@@ -70,7 +70,7 @@ Offline = Annotated[
     typer.Option(
         "--offline",
         help="Use no network: weights from local files and caches only, as HF_HUB_OFFLINE=1 "
-        "(docs/weights.md).",
+        "(tgibench docs weights).",
     ),
 ]
 

@@ -21,8 +21,8 @@ from tgibench.data.layout import FRAME_RULES, caption_files
 from tgibench.fileio import sha256_file
 
 SCHEMA_VERSION = 1
-#: Where the repository keeps manifests and their schema (a source checkout).
-MANIFEST_DIR = Path(__file__).resolve().parents[2] / "data_manifests"
+#: Manifests and their schema: package data (in a clone, a link to data_manifests/).
+MANIFEST_DIR = Path(__file__).parent / "manifests"
 SCHEMA_PATH = MANIFEST_DIR / "manifest.schema.json"
 
 

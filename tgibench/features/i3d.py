@@ -253,7 +253,7 @@ def _how() -> str:
         "(EvalConfig.backbone_options={'i3d': {'weights': '/path/rgb_imagenet.pt'}}), "
         f"{ENV_VAR}=/path/file, 'hf-hub:org/name/file' or a URL; or, with network and "
         f"HF_HUB_OFFLINE unset, let TGI-Bench download {I3D_URL} once into torch's hub cache "
-        "($TORCH_HOME/hub/checkpoints). See docs/weights.md#i3d-fvd."
+        "($TORCH_HOME/hub/checkpoints). See `tgibench docs weights#i3d-fvd`."
     )
 
 

@@ -172,7 +172,7 @@ def _how() -> str:
         f"{ENV_VAR}=/path/file, 'hf-hub:org/name/file' or a URL; or, with network and "
         f"HF_HUB_OFFLINE unset, let TGI-Bench download {FID_INCEPTION_URL} once into torch's "
         "hub cache ($TORCH_HOME/hub/checkpoints), which is then used offline. See "
-        "docs/weights.md#inception-fid."
+        "`tgibench docs weights#inception-fid`."
     )
 
 

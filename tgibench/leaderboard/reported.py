@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-#: The committed paper numbers (Table 1 and Table 2 of PAPER.md), in the source checkout.
-REPORTED_CSV = Path(__file__).resolve().parents[2] / "leaderboard" / "reported.csv"
+#: The paper's numbers (Table 1 and Table 2 of PAPER.md): package data (in a clone, a link
+#: to leaderboard/reported.csv).
+REPORTED_CSV = Path(__file__).parent / "reported.csv"
 #: Columns of reported.csv: ``metric`` is our metric's name where the paper's metric
 #: matches one (else a snake_case name), ``paper_metric`` the paper's own name,
 #: ``direction`` "higher" or "lower" (is better), ``source`` e.g. "paper Table 1".

@@ -31,7 +31,7 @@ SMOKE_NOTE = (
     "its numbers are not results, and it is neither ranked nor marked best."
 )
 #: Where the docs say how to provide missing weights.
-WEIGHTS_DOC = "docs/weights.md"
+WEIGHTS_DOC = "`tgibench docs weights`"
 
 
 def is_smoke_test(spec: str) -> bool:
