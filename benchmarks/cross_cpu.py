@@ -169,15 +169,10 @@ def variant_process(
     """Run ``argv`` (``tgibench ...`` or ``render-hashes``) in a new process under
     ``variant``, one thread, capturing its output."""
     env = {**os.environ, **variant.env, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, str(Path(__file__).resolve()), "exec", variant.name, "--", *argv]
+    hooks = [] if variant.opencv_optimized else ["--no-opencv-optimized"]
+    hooks += [] if variant.ffmpeg_simd else ["--no-ffmpeg-simd"]
+    command = [sys.executable, str(Path(__file__).resolve()), "exec", *hooks, "--", *argv]
     return subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO, **kwargs)
-
-
-def _find_variant(name: str) -> CpuVariant:
-    for variant in machine_variants():
-        if variant.name == name:
-            return variant
-    raise SystemExit(f"no variant {name!r}: {', '.join(v.name for v in machine_variants())}")
 
 
 # ------------------------------------------------------------------------ what a child runs
@@ -217,8 +212,16 @@ def render_hashes() -> dict[str, list[str]]:
     return hashes
 
 
-def _child(name: str, argv: list[str]) -> None:
-    restrict_in_process(_find_variant(name))
+def _child(hooks: list[str], argv: list[str]) -> None:
+    """In a variant's process: apply its in-process ``hooks``, then run ``argv``."""
+    restrict_in_process(
+        CpuVariant(
+            "child",
+            "",
+            opencv_optimized="--no-opencv-optimized" not in hooks,
+            ffmpeg_simd="--no-ffmpeg-simd" not in hooks,
+        )
+    )
     if argv[0] == "render-hashes":
         print(json.dumps(render_hashes()))
     elif argv[0] == "tgibench":
@@ -359,7 +362,8 @@ def scores_markdown(table: dict[str, dict[str, dict[str, float]]]) -> str:
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["exec"]:
-        _child(argv[1], argv[3:])
+        split = argv.index("--")
+        _child(argv[1:split], argv[split + 1 :])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("job", choices=["variants", "build", "scores"])
