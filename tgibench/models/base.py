@@ -95,12 +95,15 @@ class GenerationRequest:
 def frame_times(num_frames: int) -> torch.Tensor:
     """Normalised time t_k = k / (num_frames - 1) of each frame, float32 of shape (num_frames,).
 
+    Each value is the correctly rounded quotient (not ``torch.linspace``, whose vectorised
+    and scalar paths differ in the last bit, so that a model's frames depended on the CPU).
+
     >>> frame_times(5).tolist()
     [0.0, 0.25, 0.5, 0.75, 1.0]
     """
     if isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 2:
         raise ValueError(f"num_frames must be an integer of at least 2, got {num_frames!r}")
-    return torch.linspace(0.0, 1.0, num_frames)
+    return torch.tensor([k / (num_frames - 1) for k in range(num_frames)], dtype=torch.float32)
 
 
 def check_keyframes(first: torch.Tensor, last: torch.Tensor) -> None:

@@ -179,7 +179,8 @@ def _detail_anomaly(motion: MotionStats) -> float:
     detail = motion.detail.double().clamp_min(_EPS).log()
     if detail.numel() < 3:
         return 0.0
-    reference = torch.linspace(float(detail[0]), float(detail[-1]), detail.numel())
+    steps = torch.arange(detail.numel(), dtype=torch.float64) / (detail.numel() - 1)
+    reference = detail[0] + (detail[-1] - detail[0]) * steps  # exact: no CPU-chosen path
     return float((detail - reference)[1:-1].abs().max())
 
 
