@@ -46,8 +46,8 @@ only what exceeds the target's own, and drift is measured against the target's p
 A video whose frames do not change at all (total change below :data:`MIN_CHANGE`) scores
 0: it does not travel.
 
-Version 3 (issue 11: the same true video at half resolution must move by at most 0.03)
-changed two things. (1) Step sizes were shares of ``change`` alone (mean absolute
+Version 3 (the same true video at half resolution must move by at most 0.03) changed two
+things. (1) Step sizes were shares of ``change`` alone (mean absolute
 difference at the video's resolution), which loses fine texture at half resolution on
 large steps (-6 to -18 % on footage and zooms) while per-frame JPEG noise adds a floor that
 weighs more on small steps: the shares, and ``drift``, moved by up to 0.042. ``step``
@@ -55,7 +55,8 @@ weighs more on small steps: the shares, and ``drift``, moved by up to 0.042. ``s
 lets the content's large differences outweigh the noise) moves ``drift`` by at most 0.013,
 but alone it ranked re-timings of dynamic motion worse (tau 0.846 on the extra clips'
 dynamic motion; likely because the RMS of small thumbnails under-reads fast steps); half
-of each keeps both within issue 11's bounds (docs/metrics.md). (2) :data:`UNMATCHED`
+of each keeps both within bounds: at most 0.03 at half resolution, and tau of at least
+0.85 (docs/metrics.md). (2) :data:`UNMATCHED`
 starts at 0.6 instead of 0.55: a fast arc over a black sky (hubble_arc, 25 frames) leaves
 0.46 of its change unmatched at full and 0.56 at half resolution (the flow matches less on
 80x144 frames), which version 2 counted as fade.
