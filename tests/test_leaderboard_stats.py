@@ -138,5 +138,5 @@ def test_ranks_share_ties_and_skip_missing():
 
 def test_rank_interval_takes_ranks_that_occur():
     resampled = np.array([[1.0], [2.0], [1.0], [3.0]] * 25)
-    lo, hi = stats.rank_interval(resampled)
+    lo, hi = stats.rank_interval(resampled, 0.05)
     assert (lo.tolist(), hi.tolist()) == ([1.0], [3.0])

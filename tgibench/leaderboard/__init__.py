@@ -1,5 +1,6 @@
 """Leaderboards from run directories: DataFrames, tables (md, csv, LaTeX), plots and reports."""
 
+from tgibench.leaderboard.board import leaderboard_tables
 from tgibench.leaderboard.formats import (
     leaderboard_csv,
     leaderboard_latex,
@@ -8,13 +9,8 @@ from tgibench.leaderboard.formats import (
 )
 from tgibench.leaderboard.reported import load_reported
 from tgibench.leaderboard.runs import LeaderboardError, Runs, load_runs
-from tgibench.leaderboard.tables import (
-    aggregate,
-    is_smoke_test,
-    leaderboard_tables,
-    measured_metrics,
-    pillar_ranks,
-)
+from tgibench.leaderboard.summary import aggregate, pillar_ranks
+from tgibench.leaderboard.tables import is_smoke_test, measured_metrics
 
 __all__ = [
     "LeaderboardError",

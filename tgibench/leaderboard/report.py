@@ -16,15 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tgibench.leaderboard.board import leaderboard_tables
 from tgibench.leaderboard.browser import BROWSER_BUDGET, case_browser, common_cases, run_labels
 from tgibench.leaderboard.formats import table_html
 from tgibench.leaderboard.runs import Runs
-from tgibench.leaderboard.tables import (
-    SMOKE_NOTE,
-    leaderboard_tables,
-    pillars,
-    smoke_tests,
-)
+from tgibench.leaderboard.tables import SMOKE_NOTE, pillars, smoke_tests
 
 #: Cases shown with pace curves when none are chosen: one per challenge.
 DEFAULT_CASES = 3

@@ -158,7 +158,8 @@ def bootstrap_p(resampled: np.ndarray) -> np.ndarray:
     """Two-sided bootstrap p-value per column of ``resampled`` (resamples, columns), the
     bootstrap distribution of a difference: twice the smaller share of resamples on either
     side of 0 (with +1 in numerator and denominator), at most 1; NaN for an all-NaN column.
-    Rejecting at ``a`` is the same as 0 lying outside the percentile interval at 1 - a.
+    Rejecting at ``a`` is the same as 0 lying outside the percentile interval at 1 - a
+    (so, to match :func:`mean_intervals`, reject at :func:`expanded_alpha`).
     """
     total = (~np.isnan(resampled)).sum(axis=0)
     below = (resampled <= 0).sum(axis=0)
@@ -211,10 +212,11 @@ def pillar_mean(per_metric: np.ndarray, pillar_of: list[int], pillars: int) -> n
     return np.stack(columns, axis=-1) if columns else np.empty((*per_metric.shape[:-1], 0))
 
 
-def rank_interval(resampled: np.ndarray, level: float = LEVEL) -> tuple[np.ndarray, np.ndarray]:
-    """The central ``level`` interval of resampled ranks (resamples, ...) → (lo, hi) of
-    shape (...), each a value some resample took (so a rank of one metric stays whole)."""
-    alpha = 1.0 - level
+def rank_interval(resampled: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """The central 1 - ``alpha`` range of resampled ranks (resamples, ...) → (lo, hi) of
+    shape (...), each a value some resample took (so a rank of one metric stays whole).
+    ``alpha``: the tail probability, :func:`expanded_alpha` of the cases resampled (NaN:
+    no interval)."""
     flat = resampled.reshape(resampled.shape[0], -1)
     lo = order_statistic(flat, alpha / 2, "lower")
     hi = order_statistic(flat, 1 - alpha / 2, "higher")
