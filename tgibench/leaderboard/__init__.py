@@ -7,6 +7,7 @@ from tgibench.leaderboard.formats import (
     leaderboard_markdown,
     leaderboard_terminal,
 )
+from tgibench.leaderboard.paired import compare
 from tgibench.leaderboard.reported import load_reported
 from tgibench.leaderboard.runs import LeaderboardError, Runs, load_runs
 from tgibench.leaderboard.summary import aggregate, pillar_ranks
@@ -16,6 +17,7 @@ __all__ = [
     "LeaderboardError",
     "Runs",
     "aggregate",
+    "compare",
     "is_smoke_test",
     "leaderboard_csv",
     "leaderboard_latex",

@@ -89,6 +89,16 @@ def _scored(runs: Runs) -> pd.DataFrame:
     return runs.cases[runs.cases["error"].isna()]
 
 
+def scored_cases(runs: Runs, models: dict[str, str]) -> dict[str, set[str]]:
+    """Model → the case ids scored in every one of its runs (``models``: run dir → model)."""
+    scored = _scored(runs)
+    found: dict[str, set[str]] = {}
+    for run, model in models.items():
+        ids = set(scored.loc[scored["run"] == run, "case_id"])
+        found[model] = found[model] & ids if model in found else ids
+    return found
+
+
 def case_values(runs: Runs, models: dict[str, str] | None = None) -> CaseValues:
     """The per-case values of ``runs`` on the cases every model scored in every one of its
     runs. ``models``: run dir → model (row label); by default :func:`run_models`."""
@@ -96,12 +106,9 @@ def case_values(runs: Runs, models: dict[str, str] | None = None) -> CaseValues:
     names = list(dict.fromkeys(models.values()))
     order = sorted(models, key=lambda run: names.index(models[run]))
     scored = _scored(runs)
-    common: set[str] | None = None
-    for run in order:
-        ids = set(scored.loc[scored["run"] == run, "case_id"])
-        common = ids if common is None else common & ids
+    common = set.intersection(*scored_cases(runs, models).values()) if models else set()
     info = (
-        scored[scored["case_id"].isin(common or set())]
+        scored[scored["case_id"].isin(common)]
         .drop_duplicates("case_id")
         .sort_values("case_id")[["case_id", "challenge", "num_frames"]]
         .reset_index(drop=True)
