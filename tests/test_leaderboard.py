@@ -127,7 +127,8 @@ def test_markdown_shows_intervals_coverage_and_unavailable(two_runs):
     assert "lpips: unavailable: weights unavailable: LPIPS" in text
     assert "| occlusion | hold | 1 | 0 | **14.00** | — |" in text  # one case: no interval
     assert "(2000 resamples, seed 0)" in text
-    assert "compared on the same 2 cases (scored cases left out: hold 1)" in text
+    assert "compared on the same 2 cases; scored/failed/missing cases per run:" in text
+    assert f"{two_runs[1]} (hold) 3/0/0." in text
     assert "### Coverage" in text and "| flow | 2 | 1 | 0 | 2 |" in text
 
 

@@ -60,18 +60,18 @@ def interval_notes(runs: Runs, groups: dict[Hashable, GroupSummary]) -> list[str
 
 
 def coverage_note(runs: Runs) -> str | None:
-    """A note when cases were dropped to compare every model on the same cases."""
+    """A note when cases were dropped to compare every model on the same cases, with each
+    run's scored/failed/missing cases."""
     found = coverage(runs)
-    dropped = found["scored"] - found["compared"]
-    if not (dropped > 0).any():
+    if not (found["scored"] > found["compared"]).any():
         return None
     listing = ", ".join(
-        f"{row.model} {int(n)}" for (_, row), n in zip(found.iterrows(), dropped, strict=True) if n
+        f"{run} ({row.model}) {row.scored}/{row.failed}/{row.missing}"
+        for run, row in found.iterrows()
     )
     return (
         f"Cases dropped so that every model is compared on the same "
-        f"{int(found['compared'].iloc[0])} cases (scored cases left out: {listing}); "
-        "see Coverage."
+        f"{int(found['compared'].iloc[0])} cases; scored/failed/missing cases per run: {listing}."
     )
 
 

@@ -203,9 +203,10 @@ def render_report(
     body = [
         "<h1>TGI-Bench leaderboard</h1>",
         f"<p>Benchmark: {html.escape(', '.join(names))}; models: "
-        f"{html.escape(', '.join(run_labels(runs).values()))}. Means over scored cases; failed "
-        "cases are excluded and counted; ↑/↓ says which direction is better; the best value "
-        "of each column is highlighted. <a href='#cases'>Case browser</a>.</p>",
+        f"{html.escape(', '.join(run_labels(runs).values()))}. Means over the cases every "
+        "model scored, each with its 95% interval; failed cases are excluded and counted; ↑/↓ "
+        "says which direction is better; each column's top group (the best and the models not "
+        "significantly different from it) is highlighted. <a href='#cases'>Case browser</a>.</p>",
         *smoke,
         "<h2>Tables</h2>",
         tables,
