@@ -65,9 +65,9 @@ def test_leaderboard_statistics_benchmarks_run_and_print_their_figures() -> None
     figures themselves are checked in docs/leaderboard.md, not here)."""
     text = _run_script("leaderboard_stats.py", "--runs", "100")
     rows = [line for line in text.splitlines() if line.startswith("| ") and "%" in line]
-    assert len(rows) == 2 + 4  # coverage of two metrics; rate, two powers, lone best
+    assert len(rows) == 3 + 4  # coverage of three metrics; rate, two powers, lone best
     shares = [float(cell.strip(" |%")) for row in rows for cell in row.split(" | ")[1:4]]
-    assert len(shares) == 18 and all(0 <= share <= 100 for share in shares)
+    assert len(shares) == 21 and all(0 <= share <= 100 for share in shares)
     text = _run_script("leaderboard_speed.py", "--runs", "3", "--cases", "50", "--metrics", "4")
     assert "3 runs x 50 cases x 4 metrics (2000 resamples):" in text
     assert math.isfinite(float(text.split(": ")[1].split(" s")[0]))
