@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tgibench.cli.app import app, fail, split_values
+from tgibench.cli.app import AllowMixed, app, fail, split_values
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,12 +93,7 @@ def compare(
         str,
         typer.Option("--format", "-f", help="table, or json: one JSON object per line."),
     ] = "table",
-    allow_mixed: Annotated[
-        bool,
-        typer.Option(
-            help="Allow runs on different benchmark data or with different versions of a metric."
-        ),
-    ] = False,
+    allow_mixed: AllowMixed = False,
 ) -> None:
     """Compare two runs case by case: means, their difference with its 95% interval, the
     paired sign-flip test's p and a verdict per metric, on the cases both scored."""

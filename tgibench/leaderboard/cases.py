@@ -80,7 +80,8 @@ class CaseValues:
             repeats = self.per_run[self.run_model == k]
             if len(repeats) < 2:
                 continue
-            means = np.where(complete, repeats, 0.0).sum(axis=1) / complete.sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):  # a metric without cases: NaN
+                means = np.where(complete, repeats, 0.0).sum(axis=1) / complete.sum(axis=0)
             spread[k] = means.std(axis=0, ddof=1)
         return spread
 
