@@ -57,41 +57,48 @@ class GroupSummary:
     rank_top: np.ndarray
 
 
+def _best(scores: np.ndarray) -> np.ndarray:
+    """(columns,) the row of the lowest score of each column of ``scores`` (rows,
+    columns); NaN is never lowest."""
+    return np.argmin(np.where(np.isnan(scores), np.inf, scores), axis=0)
+
+
+def _top_group(scores: np.ndarray, best: np.ndarray, p: np.ndarray, alpha: float) -> np.ndarray:
+    """(rows, columns) booleans: the ``best`` of each column and every candidate (a row
+    with a score) whose ``p`` against it, Holm-adjusted over the column, is not below
+    ``alpha`` (a NaN ``alpha``: none is). No top group in a column of fewer than two
+    candidates."""
+    candidate = ~np.isnan(scores)
+    is_best = np.arange(len(scores))[:, None] == best[None]
+    adjusted = stats.holm(np.where(candidate & ~is_best, p, np.nan).T).T
+    significant = adjusted < alpha
+    return (candidate.sum(axis=0) >= 2) & candidate & (is_best | ~significant)
+
+
 def top_groups(
     values: np.ndarray, mean: np.ndarray, higher: np.ndarray, ranked: np.ndarray, flips: np.ndarray
 ) -> np.ndarray:
     """(models, metrics) booleans: the top group of each metric among the ``ranked``
-    models, from ``values`` (models, cases, metrics) and their ``mean`` (models, metrics).
-    No column has a top group with fewer than two ranked models with a value."""
-    candidates = np.where(ranked[:, None], np.where(higher, -mean, mean), np.nan)
-    testable = (~np.isnan(candidates)).sum(axis=0) >= 2
-    best = np.argmin(np.where(np.isnan(candidates), np.inf, candidates), axis=0)  # (metrics,)
-    columns = np.arange(values.shape[2])
-    differences = values - values[best, :, columns].T[None]  # (models, cases, metrics)
+    models, from ``values`` (models, cases, metrics) and their ``mean`` (models, metrics):
+    the best mean and the models whose paired sign-flip test against it (``flips``) is
+    not significant at 1 - LEVEL after Holm's correction."""
+    scores = np.where(ranked[:, None], np.where(higher, -mean, mean), np.nan)
+    best = _best(scores)
+    differences = values - values[best, :, np.arange(values.shape[2])].T[None]
     flat = differences.transpose(1, 0, 2).reshape(values.shape[1], mean.size)
     p = stats.sign_flip_p(flat, flips).reshape(mean.shape)
-    is_best = np.arange(len(mean))[:, None] == best[None]
-    p = np.where(np.isnan(candidates) | is_best, np.nan, p)
-    tied = stats.holm(p.T).T >= 1.0 - stats.LEVEL
-    return testable & ~np.isnan(candidates) & (is_best | tied)
+    return _top_group(scores, best, p, 1.0 - stats.LEVEL)
 
 
 def rank_top_group(rank: np.ndarray, resampled: np.ndarray, alpha: float) -> np.ndarray:
     """(models, pillars) booleans: the best-ranked model of each pillar and those whose
     resampled rank difference from it is not significant at ``alpha`` (bootstrap test,
-    Holm; NaN ``alpha``: none is). ``rank``: (models, pillars), NaN for models not ranked;
-    ``resampled``: (resamples, models, pillars). Only pillars with at least two ranked
-    models have a top group."""
-    testable = (~np.isnan(rank)).sum(axis=0) >= 2
-    best = np.argmin(np.where(np.isnan(rank), np.inf, rank), axis=0)
-    pillars = np.arange(rank.shape[1])
-    differences = resampled - resampled[:, best, pillars][:, None, :]
+    Holm). ``rank``: (models, pillars), NaN for models not ranked; ``resampled``:
+    (resamples, models, pillars)."""
+    best = _best(rank)
+    differences = resampled - resampled[:, best, np.arange(rank.shape[1])][:, None, :]
     p = stats.bootstrap_p(differences.reshape(len(resampled), rank.size)).reshape(rank.shape)
-    is_best = np.arange(len(rank))[:, None] == best[None]
-    p = np.where(np.isnan(rank) | is_best, np.nan, p)
-    adjusted = stats.holm(p.T).T
-    significant = adjusted < alpha  # never with a NaN alpha (too few cases)
-    return testable & ~np.isnan(rank) & (is_best | ~significant)
+    return _top_group(rank, best, p, alpha)
 
 
 def summarise(
@@ -103,7 +110,7 @@ def summarise(
     seed: int = stats.SEED,
 ) -> GroupSummary:
     """The summary of one group: ``compared`` holds its cases; ``infos`` every metric's
-    run.json facts (pillar, higher_is_better, range), in table order; ``ranked``: per
+    run.json facts (pillar, higher_is_better, run_level), in table order; ``ranked``: per
     model, whether it is ranked (not a smoke test); ``run_level``: metric → (models,)
     values of run-level metrics (NaN where a model has none)."""
     run_level = run_level or {}
@@ -141,14 +148,14 @@ def summarise(
     metric_cases = np.zeros(len(names), dtype=int)
     metric_cases[per_case] = found.cases.reshape(models, len(pick)).max(axis=0, initial=0)
     pillars = list(dict.fromkeys(info["pillar"] for info in infos.values()))
-    pillar_of = [pillars.index(info["pillar"]) for info in infos.values()]
-    unranked = np.where(is_ranked[:, None], 0.0, np.nan)
-    rank = stats.pillar_mean(stats.ranks(mean + unranked, higher), pillar_of, len(pillars))
-    resampled_rank = stats.pillar_mean(
-        stats.ranks(resampled + unranked, higher), pillar_of, len(pillars)
+    rank, rank_lo, rank_hi, rank_top = _pillar_ranks(
+        mean,
+        resampled,
+        higher,
+        is_ranked,
+        [pillars.index(i["pillar"]) for i in infos.values()],
+        cases,
     )
-    alpha = float(stats.expanded_alpha(np.array([cases]))[0])
-    rank_lo, rank_hi = stats.rank_interval(resampled_rank, alpha)
     return GroupSummary(
         models=list(compared.models),
         metrics=names,
@@ -161,7 +168,35 @@ def summarise(
         cases=cases,
         metric_cases=metric_cases,
         rank=rank,
-        rank_lo=np.where(np.isnan(rank), np.nan, rank_lo),
-        rank_hi=np.where(np.isnan(rank), np.nan, rank_hi),
-        rank_top=rank_top_group(rank, resampled_rank, alpha),
+        rank_lo=rank_lo,
+        rank_hi=rank_hi,
+        rank_top=rank_top,
+    )
+
+
+def _pillar_ranks(
+    mean: np.ndarray,
+    resampled: np.ndarray,
+    higher: np.ndarray,
+    ranked: np.ndarray,
+    pillar_of: list[int],
+    cases: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pillar ranks (models, pillars) of the ``ranked`` models from their ``mean`` (models,
+    metrics), and from the ``resampled`` means (resamples, models, metrics) their interval
+    and top group at the expanded level for ``cases`` cases: (rank, lo, hi, top)."""
+    pillars = max(pillar_of, default=-1) + 1
+    unranked = np.where(ranked[:, None], 0.0, np.nan)
+    rank = stats.pillar_mean(stats.ranks(mean + unranked, higher), pillar_of, pillars)
+    resampled_rank = stats.pillar_mean(
+        stats.ranks(resampled + unranked, higher), pillar_of, pillars
+    )
+    alpha = float(stats.expanded_alpha(np.array([cases]))[0])
+    lo, hi = stats.rank_interval(resampled_rank, alpha)
+    missing = np.isnan(rank)
+    return (
+        rank,
+        np.where(missing, np.nan, lo),
+        np.where(missing, np.nan, hi),
+        rank_top_group(rank, resampled_rank, alpha),
     )
