@@ -20,6 +20,7 @@ from tgibench.leaderboard import (
     load_runs,
     pillar_ranks,
 )
+from tgibench.leaderboard.cases import coverage
 from tgibench.leaderboard.formats import latex_escape, table_html
 from tgibench.leaderboard.runs import expand_run_dirs
 from tgibench.leaderboard.tables import Table
@@ -94,26 +95,41 @@ def two_runs(tmp_path):
     return a, b
 
 
-def test_means_exclude_and_count_failed_cases(two_runs):
+def test_means_compare_the_cases_every_model_scored(two_runs):
+    """hold scored z-33, which flow failed: it is dropped from hold's means too."""
     runs = load_runs(two_runs)
     overall = aggregate(runs)
     assert overall.loc["flow", "psnr"] == 15.0 and overall.loc["flow", "cases"] == 2
+    assert overall.loc["hold", "psnr"] == 13.0 and overall.loc["hold", "cases"] == 2
     assert overall.loc["flow", "failed"] == 1 and overall.loc["hold", "failed"] == 0
-    assert overall.loc["hold", "psnr"] == 14.0
+    assert (overall.loc["hold", "psnr_lo"], overall.loc["hold", "psnr_hi"]) == (12.0, 14.0)
+    assert list(overall["runs"]) == [1, 1] and overall["psnr_seed_sd"].isna().all()
     per_challenge = aggregate(runs, "challenge")
     assert per_challenge.loc[("occlusion", "flow"), "psnr"] == 10.0
-    assert per_challenge.loc[("occlusion", "hold"), "psnr"] == 15.0
+    assert per_challenge.loc[("occlusion", "hold"), "psnr"] == 14.0
+    assert np.isnan(per_challenge.loc[("occlusion", "hold"), "psnr_lo"])  # one case: none
     per_length = aggregate(runs, "length")
-    assert per_length.loc[(33, "hold"), "psnr"] == 16.0
+    assert per_length.loc[(33, "hold"), "cases"] == 0
+    assert np.isnan(per_length.loc[(33, "hold"), "psnr"])
+    found = coverage(runs)
+    assert found[["scored", "failed", "missing", "compared"]].values.tolist() == [
+        [2, 1, 0, 2],
+        [3, 0, 0, 2],
+    ]
 
 
-def test_markdown_marks_best_direction_and_unavailable(two_runs):
+def test_markdown_shows_intervals_coverage_and_unavailable(two_runs):
     text = leaderboard_markdown(load_runs(two_runs))
     assert "| model | cases | failed | psnr ↑ | lpips ↓ |" in text
-    assert "| flow | 2 | 1 | **15.00** | 0.3000 |" in text
-    assert "| hold | 3 | 0 | 14.00 | — |" in text
+    # two cases: nothing is significant, both are in the top group
+    assert "| flow | 2 | 1 | **15.00** [10.00, 20.00] | 0.3000 [0.2000, 0.4000] |" in text
+    assert "| hold | 2 | 0 | **13.00** [12.00, 14.00] | — |" in text
     assert "lpips: unavailable: weights unavailable: LPIPS" in text
-    assert "| occlusion | hold | 2 | 0 | **15.00** | — |" in text
+    assert "| occlusion | hold | 1 | 0 | **14.00** | — |" in text  # one case: no interval
+    assert "(2000 resamples, seed 0)" in text
+    assert "compared on the same 2 cases; scored/failed/missing cases per run:" in text
+    assert f"{two_runs[1]} (hold) 3/0/0." in text
+    assert "### Coverage" in text and "| flow | 2 | 1 | 0 | 2 |" in text
 
 
 def test_runs_on_different_data_are_refused(tmp_path):
@@ -199,7 +215,9 @@ def test_pillar_ranks_average_ranks_per_pillar(tmp_path):
     text = leaderboard_markdown(loaded)
     # distribution has no measured metric: no rank column for it
     assert "| model | reconstruction ↓ | consistency ↓ |" in text
-    assert "| a | **1.00** | 3.00 |" in text
+    # the same order on every case: the ranks never move, but three cases prove nothing
+    assert "| a | **1.00** [1, 1] | **3.00** [3, 3] |" in text
+    assert ranks.loc["b", "reconstruction_lo"] == ranks.loc["b", "reconstruction_hi"] == 2.5
 
 
 def test_unavailable_notes_group_metrics_with_the_same_reason(tmp_path):
@@ -231,12 +249,16 @@ def test_latex_and_html_mark_best_and_escape(two_runs):
     runs = load_runs(two_runs)
     latex = leaderboard_latex(runs)
     assert r"model & cases & failed & psnr $\uparrow$ & lpips $\downarrow$ \\" in latex
-    assert r"flow & 2 & 1 & \textbf{15.00} & 0.3000 \\" in latex
-    assert r"linear motion & hold & 1 & 0 & 12.00 & --- \\" in latex
-    assert r"weights unavailable: LPIPS" in latex and latex.count(r"\begin{table}") == 5
+    assert (
+        r"flow & 2 & 1 & \textbf{15.00} {\scriptsize [10.00, 20.00]} & "
+        r"0.3000 {\scriptsize [0.2000, 0.4000]} \\"
+    ) in latex
+    assert r"linear motion & hold & 1 & 0 & \textbf{12.00} & --- \\" in latex
+    assert r"weights unavailable: LPIPS" in latex and latex.count(r"\begin{table}") == 6
     assert latex_escape("a_b & 50% #1") == r"a\_b \& 50\% \#1"
     html = table_html(leaderboard_tables(runs)[0])
-    assert '<td class="best"><strong>15.00</strong></td>' in html
+    assert '<td class="best"><strong>15.00</strong> <small>[10.00, 20.00]</small></td>' in html
+    assert "<td>0.3000 <small>[0.2000, 0.4000]</small></td>" in html
     assert "<th>lpips ↓</th>" in html and "<li>lpips: unavailable" in html
     assert table_html(Table("<x>", ["m"], ["v"])).startswith("<table><caption>&lt;x&gt;")
 
@@ -311,6 +333,7 @@ def test_pillar_ranks_per_challenge(tmp_path):
     text = leaderboard_markdown(loaded)
     assert "### Rank per pillar, per challenge" in text
     assert "| occlusion | a | **1.00** |" in text and "| near-static | c | **1.00** |" in text
+    assert "| occlusion | c | **3.00** |" in text  # one case per challenge separates nothing
 
 
 def _demo_like_runs(tmp_path, models=("hold", "crossfade", "flow")):
@@ -340,33 +363,46 @@ def test_terminal_table_fits_120_columns_grouped_by_pillar(tmp_path):
     lines = text.splitlines()
     assert max(map(len, lines)) <= 120, "\n" + text
     header = lines[0].split()
-    assert header == ["consistency", "pace", "reconstruction"]  # measured pillars only
-    assert lines[1].split()[:3] == ["model", "rank↓", "flicker↓"]  # every model: 3 cases
-    assert "(3 per model)" in text
+    assert header == ["consistency"]  # measured pillars only, the widest alone
+    assert lines[1].split()[:3] == ["model", "rank↓", "flicker↓"]  # no failed case: no column
+    assert "means over the 3 cases every model scored" in " ".join(text.split())
     for name in ("flicker↓", "psnr↑", "ssim↑", "lpips↓", "stability↑", "adherence↓"):
         assert name in text
-    rows = {
-        line.split()[0]: line.split()[1:] for line in lines if line.startswith(("hold", "flow"))
-    }
-    assert len(rows) == 2 and len(rows["flow"]) == 3 + 9  # 3 ranks, 9 metrics
+    rows = {}
+    for line in lines:
+        if line.startswith(("hold", "flow")):
+            rows.setdefault(line.split()[0], []).extend(line.split()[1:])
+    assert len(rows) == 2 and len(rows["flow"]) == 2 * (3 + 9)  # value and interval each
     table = aggregate(loaded)
-    psnr_cells = [rows[m][-2] for m in ("hold", "flow")]  # 3 significant digits: 20.x
-    assert psnr_cells == [f"{table.loc[m, 'psnr']:.1f}" for m in ("hold", "flow")]
+    for model in ("hold", "flow"):  # 3 significant digits: 20.x ±y.y
+        psnr, half = rows[model][-4], rows[model][-3]
+        assert psnr == f"{table.loc[model, 'psnr']:.1f}"
+        width = table.loc[model, "psnr_hi"] - table.loc[model, "psnr_lo"]
+        assert half == f"±{width / 2:.1f}"
+    rank, interval = rows["flow"][:2]
+    ranks = pillar_ranks(loaded)
+    assert rank == f"{ranks.loc['flow', 'consistency']:.2f}" and interval.startswith("[")
     assert "not measured: clipsim_frames, clip_score, desc_trajectory, xclip_score, fid, fvd" in (
         " ".join(text.split())
     )
     assert "clip_score" not in "\n".join(lines[:8])  # no column for it
 
 
-def test_terminal_table_wraps_whole_pillars_and_marks_smoke_tests(tmp_path):
+def test_terminal_table_wraps_pillars_and_marks_smoke_tests(tmp_path):
     runs = _demo_like_runs(tmp_path, ("hold", "flow", "tgi:preset=tiny"))
-    text = leaderboard_terminal(load_runs(runs), width=90)  # 128 wide in one block
+    text = leaderboard_terminal(load_runs(runs), width=90)
     blocks = text.split("\n\n")
-    assert all(len(line) <= 90 for line in text.splitlines())
+    assert all(len(line) <= 90 for line in text.splitlines()), text
     first_lines = [block.splitlines()[0].split()[:3] for block in blocks]
-    assert first_lines == [["consistency"], ["pace", "reconstruction"], ["rank↓:", "mean", "rank"]]
+    assert first_lines == [
+        ["consistency"],
+        ["consistency", "(continued)"],  # too wide for one block next to the long label
+        ["pace"],
+        ["reconstruction"],
+        ["rank↓:", "mean", "rank"],
+    ]
     assert "tgi:preset=tiny (smoke test)" in text and "(smoke test): random weights" in text
-    assert all(block.splitlines()[-1].startswith("tgi:preset=tiny") for block in blocks[:2])
+    assert all(block.splitlines()[-1].startswith("tgi:preset=tiny") for block in blocks[:4])
     bold = leaderboard_terminal(load_runs(runs), color=True)
     assert "\033[1m" in bold and "\033[1m" not in text
 

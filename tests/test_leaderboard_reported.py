@@ -72,20 +72,43 @@ def test_reported_tables_print_paper_digits_apart_from_measured(tmp_path):
     measured, reported = text.split("### Reported: paper Table 1", 1)
     assert "TRF" not in measured and "| flow |" not in reported
     assert (
-        "| TGI (KAB+ReTRo) | **17.68** | **0.5903** | **0.4016** | **77.66** | **0.2820** | "
-        "**9.924** | **18.17** | **0.6269** | **0.3818** | **77.59** | **0.2458** | **10.022** |"
-    ) in reported
+        "| TGI (KAB+ReTRo) | 17.68 | 0.5903 | 0.4016 | 77.66 | 0.2820 | "
+        "9.924 | 18.17 | 0.6269 | 0.3818 | 77.59 | 0.2458 | 10.022 |"
+    ) in reported  # no best marks: the paper's differences cannot be tested
+    assert "**" not in reported and "No best marks" in reported
     assert "| GI | 15.43 | 0.5473 | 0.5210 | 224.36 |" in reported  # trailing zeros kept
-    assert "| FCVG | 0.2256 | 0.6338 | **0.0792** |" in reported  # lower is better
+    assert "| FCVG | 0.2256 | 0.6338 | 0.0792 |" in reported
     assert "LPIPS-frames ↓ (65 fr.)" in reported
     assert "### Reported: paper Table 2, user study" in reported
+    assert "in/out" not in reported  # no run of a reported method here
+
+
+def test_reported_cells_say_whether_the_paper_lies_in_a_runs_interval(tmp_path):
+    """A run of `tgi` (the paper's method) at 65 frames: PSNR 17.68 is inside its interval,
+    LPIPS 0.4016 is not; a `tgi:kab=off` ablation is another method."""
+    from test_leaderboard import _row, _write_run
+
+    rows = [_row(f"c{k}-65", "occlusion", 65, 16.0 + k, 0.2 + 0.01 * k) for k in range(6)]
+    run = _write_run(tmp_path / "tgi", "tgi", rows)
+    ablation = _write_run(tmp_path / "ablation", "tgi:kab=off", rows)
+    text = leaderboard_markdown(load_runs([run, ablation]), load_reported())
+    reported = text.split("### Reported: paper Table 1", 1)[1]
+    line = next(x for x in reported.splitlines() if x.startswith("| TGI (KAB+ReTRo) |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[1].startswith("17.68 in tgi [") and cells[3].startswith("0.4016 out tgi [")
+    assert cells[2] == "0.5903" and cells[7] == "18.17"  # no ssim measured; no 81-frame run
+    assert "in/out [lo, hi]: the paper's value lies inside/outside" in reported
+    assert "| Wan | 16.75 |" in reported
 
 
 def test_csv_labels_origin(tmp_path):
     lines = leaderboard_csv(_runs(tmp_path), load_reported()).splitlines()
-    assert lines[0] == "origin,source,grouping,group,model,metric,paper_metric,value,cases,failed"
-    assert "measured,runs,overall,all,flow,psnr,,20,1,0" in lines
-    assert "reported,paper Table 1,length,65,GI,fid,FID,224.36,," in lines
+    assert lines[0] == (
+        "origin,source,grouping,group,model,metric,paper_metric,value,value_lo,value_hi,"
+        "seed_sd,cases,failed,runs,resamples,seed"
+    )
+    assert "measured,runs,overall,all,flow,psnr,,20,,,,1,0,1,2000,0" in lines  # one case
+    assert "reported,paper Table 1,length,65,GI,fid,FID,224.36,,,,,,,," in lines
     assert sum(line.startswith("reported,") for line in lines) == 138
 
 

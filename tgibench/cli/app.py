@@ -58,6 +58,13 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+AllowMixed = Annotated[
+    bool,
+    typer.Option(
+        help="Allow runs on different benchmark data or with different versions of a metric."
+    ),
+]
+
 Include = Annotated[
     list[Path] | None,
     typer.Option(

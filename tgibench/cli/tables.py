@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from tgibench.cli.app import app, fail, split_values
+from tgibench.cli.app import AllowMixed, app, fail, split_values
 
 #: Leaderboard formats, and the format an --out file's suffix implies.
 LEADERBOARD_FORMATS = {".md": "md", ".csv": "csv", ".tex": "latex", ".html": "html"}
@@ -39,12 +39,7 @@ def leaderboard(
         bool,
         typer.Option(help="Add the paper's numbers (leaderboard/reported.csv) as separate tables."),
     ] = False,
-    allow_mixed: Annotated[
-        bool,
-        typer.Option(
-            help="Allow runs on different benchmark data or with different versions of a metric."
-        ),
-    ] = False,
+    allow_mixed: AllowMixed = False,
     cases: Annotated[
         list[str] | None,
         typer.Option(

@@ -1,8 +1,9 @@
 """Rendering :class:`~tgibench.leaderboard.tables.Table` objects: markdown, LaTeX, HTML, CSV,
 and the compact terminal table.
 
-Every file format shows the same tables; the best value of a column is bold (``**x**``,
-``\\textbf{x}``, ``<strong>``). CSV is the numbers in long form for scripts instead.
+Every file format shows the same tables: each mean with its interval after it, the top
+group of a column bold (``**x**``, ``\\textbf{x}``, ``<strong>``). CSV is the numbers in long
+form for scripts instead, with the interval's bounds.
 :func:`leaderboard_terminal` is the at-a-glance view ``tgibench leaderboard`` prints:
 one row per model, pillar ranks and the measured metrics grouped by pillar.
 """
@@ -17,19 +18,26 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from tgibench.leaderboard import stats
+from tgibench.leaderboard.board import (
+    coverage_note,
+    leaderboard_tables,
+    repeat_notes,
+    run_level_notes,
+)
+from tgibench.leaderboard.confidence import GroupSummary
 from tgibench.leaderboard.runs import Runs
+from tgibench.leaderboard.summary import aggregate, failed_cases, summaries
 from tgibench.leaderboard.tables import (
     GROUPINGS,
     MISSING,
     SMOKE_LABEL,
+    Row,
     Table,
-    aggregate,
     arrow,
-    best_of,
-    leaderboard_tables,
+    format_rank_interval,
     measured_metrics,
     motion_note,
-    pillar_ranks,
     pillars,
     smoke_tests,
     unavailable_notes,
@@ -53,13 +61,22 @@ _LATEX_SPECIAL = {
 }
 
 
+def _with_intervals(row: Row, bold: str, interval: str) -> list[str]:
+    """A row's cells, the top group's wrapped by ``bold`` ("**{}**"), each followed by its
+    interval wrapped by ``interval`` (" {}"); both patterns take the escaped text."""
+    intervals = row.intervals or [""] * len(row.cells)
+    return [
+        (bold.format(cell) if best else cell) + (interval.format(extra) if extra else "")
+        for cell, best, extra in zip(row.cells, row.best, intervals, strict=True)
+    ]
+
+
 def table_markdown(table: Table) -> str:
     """One table in GitHub markdown, with its title as a heading and notes as a list."""
     header = [*table.labels, *table.columns]
     lines = [f"### {table.title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in table.rows:
-        cells = [f"**{c}**" if b else c for c, b in zip(row.cells, row.best, strict=True)]
-        lines.append("| " + " | ".join(row.labels + cells) + " |")
+        lines.append("| " + " | ".join(row.labels + _with_intervals(row, "**{}**", " {}")) + " |")
     if table.notes:
         lines += ["", *(f"- {note}" for note in table.notes)]
     return "\n".join(lines) + "\n"
@@ -84,10 +101,13 @@ def table_latex(table: Table) -> str:
         r"\midrule",
     ]
     for row in table.rows:
-        cells = [
-            rf"\textbf{{{latex_escape(c)}}}" if b else latex_escape(c)
-            for c, b in zip(row.cells, row.best, strict=True)
-        ]
+        escaped = Row(
+            row.labels,
+            [latex_escape(c) for c in row.cells],
+            row.best,
+            [latex_escape(c) for c in row.intervals],
+        )
+        cells = _with_intervals(escaped, r"\textbf{{{}}}", r" {{\scriptsize {}}}")
         lines.append(" & ".join([latex_escape(x) for x in row.labels] + cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     lines += [rf"\par\footnotesize {latex_escape(note)}" for note in table.notes]
@@ -112,9 +132,13 @@ def table_html(table: Table, links: Mapping[str, str] | None = None) -> str:
             else f'<th scope="row">{esc(x)}</th>'
             for i, x in enumerate(row.labels)
         )
+        escaped = Row(
+            row.labels, list(map(esc, row.cells)), row.best, list(map(esc, row.intervals))
+        )
+        texts = _with_intervals(escaped, "<strong>{}</strong>", " <small>{}</small>")
         cells = "".join(
-            f'<td class="best"><strong>{esc(c)}</strong></td>' if b else f"<td>{esc(c)}</td>"
-            for c, b in zip(row.cells, row.best, strict=True)
+            f'<td class="best">{text}</td>' if best else f"<td>{text}</td>"
+            for text, best in zip(texts, row.best, strict=True)
         )
         body.append(f"<tr>{labels}{cells}</tr>")
     notes = "".join(f"<li>{esc(note)}</li>" for note in table.notes)
@@ -145,38 +169,57 @@ CSV_COLUMNS = (
     "metric",
     "paper_metric",
     "value",
+    "value_lo",
+    "value_hi",
+    "seed_sd",
     "cases",
     "failed",
+    "runs",
+    "resamples",
+    "seed",
 )
 
 
 def leaderboard_csv(runs: Runs, reported: pd.DataFrame | None = None) -> str:
     """The numbers in long form, one row per (origin, grouping, group, model, metric).
 
-    ``origin`` is "measured" (aggregated from the runs; ``cases`` scored, ``failed``
-    excluded) or "reported" (copied from the paper; ``source`` says where, grouping
-    "length"), so that the two can never be confused. Measured rows of a smoke test
-    (random weights, not results) have the source "runs (smoke test: random weights)".
-    Metrics no run measured are left out.
+    ``origin`` is "measured" (aggregated from the runs) or "reported" (copied from the
+    paper; ``source`` says where, grouping "length"), so that the two can never be
+    confused. A measured row has its ``value`` (the mean over the ``cases`` every model
+    scored), its interval ``value_lo``, ``value_hi`` (empty for run-level metrics),
+    ``seed_sd`` over the model's ``runs`` (empty for one run), ``failed`` cases, and the
+    bootstrap's ``resamples`` and ``seed``. Measured rows of a smoke test (random weights,
+    not results) have the source "runs (smoke test: random weights)". Metrics no run
+    measured are left out.
     """
     smoke = smoke_tests(runs)
     frames = []
     for by in GROUPINGS:
         table = aggregate(runs, by).reset_index()
-        group = table[GROUPINGS[by][0]] if GROUPINGS[by] else "all"
-        long = table.assign(grouping=by, group=group).melt(
-            id_vars=["grouping", "group", "model", "cases", "failed"],
-            value_vars=measured_metrics(runs),
-            var_name="metric",
-        )
-        source = long["model"].map(lambda m: f"runs {SMOKE_LABEL}" if m in smoke else "runs")
-        frames.append(long.assign(origin="measured", source=source, paper_metric=""))
+        table = table.assign(grouping=by, group=table[GROUPINGS[by][0]] if GROUPINGS[by] else "all")
+        source = table["model"].map(lambda m: f"runs {SMOKE_LABEL}" if m in smoke else "runs")
+        keys = table[["grouping", "group", "model", "cases", "failed", "runs"]]
+        for name in measured_metrics(runs):
+            frames.append(
+                keys.assign(
+                    origin="measured",
+                    source=source,
+                    metric=name,
+                    paper_metric="",
+                    value=table[name],
+                    value_lo=table[f"{name}_lo"],
+                    value_hi=table[f"{name}_hi"],
+                    seed_sd=table[f"{name}_seed_sd"],
+                    resamples=stats.RESAMPLES,
+                    seed=stats.SEED,
+                )
+            )
     if reported is not None:
-        frames.append(
-            reported.assign(grouping="length", group=reported["num_frames"], cases="", failed="")
-        )
-    return pd.concat(frames, ignore_index=True)[list(CSV_COLUMNS)].to_csv(
-        index=False, float_format="%.10g"
+        frames.append(reported.assign(grouping="length", group=reported["num_frames"]))
+    return (
+        pd.concat(frames, ignore_index=True)
+        .reindex(columns=list(CSV_COLUMNS))
+        .to_csv(index=False, float_format="%.10g")
     )
 
 
@@ -237,20 +280,41 @@ def _header(name: str, mark: str, room: int) -> list[str]:
 
 
 def _numbers(
-    values: list[float], best: list[bool], mark: str, name: str, among: list[bool]
+    name: str,
+    mark: str,
+    summary: GroupSummary,
+    order: list[int],
+    among: list[bool],
 ) -> _Column:
+    """A metric's column: each mean "±" half its interval's width (and " s±" its seed
+    spread), to the column's SIGNIFICANT digits; the top group flagged."""
+    j = summary.metrics.index(name)
+    values = [float(v) for v in summary.mean[order, j]]
     decimals = column_decimals(values, among=among)
-    cells = [MISSING if math.isnan(v) else f"{v:.{decimals}f}" for v in values]
+    cells = []
+    for k in order:
+        mean, lo, hi, spread = (
+            float(a[k, j]) for a in (summary.mean, summary.lo, summary.hi, summary.spread)
+        )
+        text = MISSING if math.isnan(mean) else f"{mean:.{decimals}f}"
+        text += "" if math.isnan(lo) else f" ±{(hi - lo) / 2:.{decimals}f}"
+        text += "" if math.isnan(spread) else f" s±{spread:.{decimals}f}"
+        cells.append(text)
     width = max(map(len, cells))
-    return _Column(_header(name, mark, width), cells, best)
+    return _Column(_header(name, mark, width), cells, [bool(summary.top[k, j]) for k in order])
 
 
-def _best_flags(
-    values: list[float], higher_is_better: bool, models: list[str], smoke: set[str]
-) -> list[bool]:
-    """Which of the models' values are best (:func:`~tgibench.leaderboard.tables.best_of`)."""
-    best = best_of(pd.Series(values, index=models), higher_is_better, smoke)
-    return [model in best for model in models]
+def _ranks(summary: GroupSummary, pillar: str, order: list[int]) -> _Column:
+    """A pillar's rank column: each mean rank and its interval ("1.33 [1-2]")."""
+    j = summary.pillars.index(pillar)
+    cells = [
+        MISSING
+        if math.isnan(summary.rank[k, j])
+        else f"{summary.rank[k, j]:.2f} "
+        + format_rank_interval(summary.rank_lo[k, j], summary.rank_hi[k, j], "-")
+        for k in order
+    ]
+    return _Column(["rank↓"], cells, [bool(summary.rank_top[k, j]) for k in order])
 
 
 _GAP, _GROUP_GAP = "  ", "   "
@@ -260,6 +324,23 @@ def _block_width(groups: list[tuple[str, list[_Column]]]) -> int:
     """Characters a block of column groups takes."""
     inside = [sum(c.width for c in cols) + len(_GAP) * (len(cols) - 1) for _, cols in groups]
     return sum(inside) + len(_GROUP_GAP) * (len(groups) - 1)
+
+
+def _split_wide(
+    groups: list[tuple[str, list[_Column]]], fixed: list[_Column], width: int
+) -> list[tuple[str, list[_Column]]]:
+    """``groups`` with each pillar that does not fit next to the ``fixed`` columns in
+    ``width`` split into parts that do, the later ones titled "<pillar> (continued)"."""
+    parts: list[tuple[str, list[_Column]]] = []
+    for title, columns in groups:
+        part: list[_Column] = []
+        for column in columns:
+            if part and _block_width([("", fixed), (title, [*part, column])]) > width:
+                parts.append((title, part))
+                title, part = f"{title.removesuffix(' (continued)')} (continued)", []
+            part.append(column)
+        parts.append((title, part))
+    return parts
 
 
 def _render_block(groups: list[tuple[str, list[_Column]]], color: bool) -> list[str]:
@@ -292,61 +373,61 @@ def _render_block(groups: list[tuple[str, list[_Column]]], color: bool) -> list[
 
 def leaderboard_terminal(runs: Runs, width: int = TERMINAL_WIDTH, color: bool = False) -> str:
     """The leaderboard at a glance: one row per model (smoke tests last); per pillar with
-    a measured metric, the mean rank (``rank``, 1 = best) and each measured metric's mean,
-    numbers to SIGNIFICANT digits per column (set by the models that are not smoke tests).
-    Columns wider than ``width`` in all wrap into blocks of whole pillars. ``color``: best
-    values in bold (ANSI), for a terminal.
+    a measured metric, the mean rank (``rank``, 1 = best) with its interval, and each
+    measured metric's mean ± half its interval, numbers to SIGNIFICANT digits per column
+    (set by the models that are not smoke tests). Columns wider than ``width`` in all wrap
+    into blocks of whole pillars (a pillar too wide for one block continues in the next).
+    ``color``: each column's top group in bold (ANSI), for a terminal.
     """
     smoke = smoke_tests(runs)
-    overall = aggregate(runs)
-    table = overall.loc[sorted(overall.index, key=lambda m: (m in smoke, m))]  # smoke tests last
-    ranks = pillar_ranks(runs).reindex(table.index)
-    models = [str(m) for m in table.index]
+    summary = summaries(runs)["all"]
+    order = sorted(
+        range(len(summary.models)), key=lambda k: (summary.models[k] in smoke, summary.models[k])
+    )
+    models = [summary.models[k] for k in order]
     real = [m not in smoke for m in models]
     labels = [f"{m} (smoke test)" if m in smoke else m for m in models]
     fixed = [_Column(["model"], labels, [False] * len(models), left=True)]
-    same_cases = table["cases"].nunique() == 1
-    if not same_cases:  # one count for every model goes to the notes instead
+    failed = failed_cases(runs, "overall")
+    if failed.any():
         fixed.append(
-            _Column(["cases"], [str(int(n)) for n in table["cases"]], [False] * len(models))
-        )
-    if table["failed"].any():
-        fixed.append(
-            _Column(["failed"], [str(int(n)) for n in table["failed"]], [False] * len(models))
+            _Column(["failed"], [str(int(failed.get(m, 0))) for m in models], [False] * len(models))
         )
     groups: list[tuple[str, list[_Column]]] = []
     for pillar in pillars(runs, measured=True):
-        rank = [float(v) for v in ranks[pillar]]
-        columns = [
-            _Column(
-                ["rank↓"],
-                [MISSING if math.isnan(v) else f"{v:.2f}" for v in rank],
-                _best_flags(rank, False, models, smoke),
-            )
-        ]
+        columns = [_ranks(summary, pillar, order)]
         for name in measured_metrics(runs, pillar):
-            values = [float(v) for v in table[name]]
             higher = runs.metrics[name]["higher_is_better"]
-            flags = _best_flags(values, higher, models, smoke)
-            columns.append(_numbers(values, flags, arrow(higher), name, real))
+            columns.append(_numbers(name, arrow(higher), summary, order, real))
         groups.append((pillar, columns))
     lines: list[str] = []
     block: list[tuple[str, list[_Column]]] = []
-    for group in groups:
+    for group in _split_wide(groups, fixed, width):
         trial = [("", fixed), *block, group]
         if block and _block_width(trial) > width:
             lines += [*_render_block([("", fixed), *block], color), ""]
             block = []
         block.append(group)
     lines += _render_block([("", fixed), *block], color)
+    dropped = coverage_note(runs)
     notes = [
-        "rank↓: mean rank among the models over the pillar's metrics (1 = best); "
-        "↑/↓: higher/lower is better; means over the scored cases"
-        + (f" ({int(table['cases'].iloc[0])} per model)" if same_cases else "")
-        + (", failed cases excluded" if table["failed"].any() else "")
+        "rank↓: mean rank among the models over the pillar's metrics (1 = best) [its "
+        f"{stats.LEVEL:.0%} interval]; ↑/↓: higher/lower is better; means over the "
+        f"{summary.cases} cases every model scored"
+        + (", failed cases excluded" if failed.any() else "")
+        + f", ± half the width of their {stats.LEVEL:.0%} interval (bootstrap over cases, "
+        f"{stats.RESAMPLES} resamples, seed {stats.SEED})"
+        + (
+            "; bold: the top group (the best, or not significantly different from it)"
+            if color
+            else ""
+        )
         + ".",
+        *([dropped] if dropped else []),
         *version_notes(runs),
         *unavailable_notes(runs, brief=True),
+        *run_level_notes(runs),
+        *repeat_notes(runs),
         *motion_note(runs),
     ]
     if smoke & set(models):

@@ -20,12 +20,12 @@ import torch
 from PIL import Image
 
 from tgibench.leaderboard.runs import Runs
+from tgibench.leaderboard.summary import aggregate, pillar_ranks
 from tgibench.leaderboard.tables import (
-    aggregate,
     arrow,
     measured_metrics,
     model_label,
-    pillar_ranks,
+    pillars,
     smoke_tests,
 )
 from tgibench.video import to_uint8
@@ -67,7 +67,7 @@ def figure_data_uri(figure: Figure, image_format: str = "png", dpi: int = 100) -
 
 def challenge_bars(runs: Runs, pillar: str) -> Figure:
     """One panel per measured metric of ``pillar`` (three per row): the mean per challenge
-    (x), one bar per model."""
+    (x), one bar per model, its interval as an error bar."""
     names = measured_metrics(runs, pillar)
     smoke = smoke_tests(runs)
     table = aggregate(runs, "challenge")
@@ -81,9 +81,15 @@ def challenge_bars(runs: Runs, pillar: str) -> Figure:
     x = np.arange(len(challenges))
     for ax, name in zip(axes, names, strict=False):
         for k, model in enumerate(models):
-            values = [table[name].get((challenge, model), np.nan) for challenge in challenges]
+            rows = table.reindex([(challenge, model) for challenge in challenges])
+            values = rows[name].to_numpy()
+            spread = [
+                values - rows[f"{name}_lo"].to_numpy(),
+                rows[f"{name}_hi"].to_numpy() - values,
+            ]
             label = model_label(model, smoke)
-            ax.bar(x + (k - (len(models) - 1) / 2) * width, values, width, label=label)
+            offset = x + (k - (len(models) - 1) / 2) * width
+            ax.bar(offset, values, width, yerr=np.nan_to_num(spread), label=label, capsize=2)
         ax.set_xticks(x, challenges, rotation=20, ha="right", fontsize=8)
         ax.set_title(f"{name} {arrow(runs.metrics[name]['higher_is_better'])}", fontsize=10)
     for ax in axes[len(names) :]:
@@ -96,7 +102,7 @@ def challenge_bars(runs: Runs, pillar: str) -> Figure:
 def pillar_scores(runs: Runs) -> dict[str, dict[str, float]]:
     """Model → pillar → score in [0, 1] from the mean ranks: 1 = first, 0 = last (smoke
     tests are not ranked and have no score)."""
-    ranks = pillar_ranks(runs)
+    ranks = pillar_ranks(runs)[pillars(runs)]
     worst = max(len(ranks) - len(smoke_tests(runs) & set(ranks.index)) - 1, 1)
     scores = {
         str(model): {p: float(1 - (r - 1) / worst) for p, r in row.items() if not np.isnan(r)}
@@ -109,15 +115,15 @@ def pillar_radar(runs: Runs) -> Figure:
     """A radar of the pillar scores (:func:`pillar_scores`) of each ranked model, over
     the pillars that have a measured metric."""
     scores = pillar_scores(runs)
-    pillars = [p for p in pillar_ranks(runs) if any(p in score for score in scores.values())]
-    angles = np.linspace(0, 2 * np.pi, len(pillars), endpoint=False).tolist()
+    shown = [p for p in pillars(runs) if any(p in score for score in scores.values())]
+    angles = np.linspace(0, 2 * np.pi, len(shown), endpoint=False).tolist()
     figure = _figure(4.5, 4.5)
     ax = figure.add_subplot(projection="polar")
     for model, score in scores.items():
-        values = [score.get(p, 0.0) for p in pillars]
+        values = [score.get(p, 0.0) for p in shown]
         ax.plot([*angles, angles[0]], [*values, values[0]], marker="o", label=model)
         ax.fill([*angles, angles[0]], [*values, values[0]], alpha=0.1)
-    ax.set_xticks(angles, pillars)
+    ax.set_xticks(angles, shown)
     ax.set_ylim(0, 1)
     ax.set_yticks([0.5, 1.0], ["", "best"], fontsize=7)
     if scores:

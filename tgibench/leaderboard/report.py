@@ -16,15 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tgibench.leaderboard.board import leaderboard_tables
 from tgibench.leaderboard.browser import BROWSER_BUDGET, case_browser, common_cases, run_labels
 from tgibench.leaderboard.formats import table_html
 from tgibench.leaderboard.runs import Runs
-from tgibench.leaderboard.tables import (
-    SMOKE_NOTE,
-    leaderboard_tables,
-    pillars,
-    smoke_tests,
-)
+from tgibench.leaderboard.tables import SMOKE_NOTE, pillars, smoke_tests
 
 #: Cases shown with pace curves when none are chosen: one per challenge.
 DEFAULT_CASES = 3
@@ -207,9 +203,10 @@ def render_report(
     body = [
         "<h1>TGI-Bench leaderboard</h1>",
         f"<p>Benchmark: {html.escape(', '.join(names))}; models: "
-        f"{html.escape(', '.join(run_labels(runs).values()))}. Means over scored cases; failed "
-        "cases are excluded and counted; ↑/↓ says which direction is better; the best value "
-        "of each column is highlighted. <a href='#cases'>Case browser</a>.</p>",
+        f"{html.escape(', '.join(run_labels(runs).values()))}. Means over the cases every "
+        "model scored, each with its 95% interval; failed cases are excluded and counted; ↑/↓ "
+        "says which direction is better; each column's top group (the best and the models not "
+        "significantly different from it) is highlighted. <a href='#cases'>Case browser</a>.</p>",
         *smoke,
         "<h2>Tables</h2>",
         tables,

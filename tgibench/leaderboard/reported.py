@@ -8,6 +8,8 @@ printed, so a table reproduces the paper's digits exactly.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -45,3 +47,29 @@ def load_reported(path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     except ValueError as exc:
         raise ValueError(f"{csv}: value and num_frames must be numbers ({exc})") from None
     return table.assign(text=table["value"], value=values, num_frames=lengths, origin="reported")
+
+
+#: Our model spec of a paper method whose name is not the spec's.
+METHOD_SPECS = {"TGI (KAB+ReTRo)": "tgi"}
+
+
+def _plain(name: str) -> str:
+    """Letters and digits of ``name``, lower case ("TGI (KAB+ReTRo)" → "tgikabretro")."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def reported_method(model: str, methods: Iterable[str]) -> str | None:
+    """The paper method of ``methods`` that a model (a spec or a run's label) is a run of:
+    its name or spec, letters and digits in any case, is the method's name or its spec in
+    METHOD_SPECS (``wan`` → Wan, ``tgi`` → TGI (KAB+ReTRo), a run labelled ``TRF`` → TRF).
+    A spec with options (``tgi:kab=off``, ``wan:preset=tiny``) is another configuration:
+    None.
+
+    >>> reported_method("tgi", ["Wan", "TGI (KAB+ReTRo)"]), reported_method("wan:steps=4", ["Wan"])
+    ('TGI (KAB+ReTRo)', None)
+    """
+    plain = _plain(model)
+    for method in methods:
+        if plain in (_plain(method), METHOD_SPECS.get(method)):
+            return method
+    return None

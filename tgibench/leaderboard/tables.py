@@ -1,8 +1,10 @@
-"""Aggregate tables (overall, per challenge, per length), pillar ranks and reported numbers.
+"""What every table shares: the :class:`Table` and :class:`Row` that formats render, how
+values, intervals and labels are written, which metrics and pillars are measured, which
+models are smoke tests, and the notes on what is missing.
 
-:func:`aggregate` and :func:`pillar_ranks` return DataFrames for scripting; the
-``*_table`` builders turn them into :class:`Table` objects (formatted cells, best values
-marked, footnotes) that :mod:`tgibench.leaderboard.formats` renders as md, LaTeX or HTML.
+:mod:`tgibench.leaderboard.summary` computes the numbers (DataFrames for scripting),
+:mod:`tgibench.leaderboard.board` builds the tables from them, and
+:mod:`tgibench.leaderboard.formats` renders the tables as md, LaTeX or HTML.
 
 Tables show only the metrics that have a value for some model (:func:`measured_metrics`);
 the others are named once, with the reason, in a note. Models run with random weights
@@ -77,68 +79,21 @@ def pillars(runs: Runs, measured: bool = False) -> list[str]:
     return list(dict.fromkeys(runs.metrics[name]["pillar"] for name in names))
 
 
-def aggregate(runs: Runs, by: str = "overall") -> pd.DataFrame:
-    """Mean of each metric over the scored cases of each model (and group).
-
-    Failed cases are excluded from the means and counted in ``failed``; ``cases`` counts
-    the scored ones. Run-level metrics (FID, FVD) are not means: their value for the run
-    or the group comes from run_metrics.json. Index: model (plus the grouping column).
-    """
-    keys = ["model", *GROUPINGS[by]]
-    cases = runs.cases
-    ok = cases[cases["error"].isna()]
-    means = ok.groupby(keys, sort=True)[list(runs.metrics)].mean()
-    counts = ok.groupby(keys, sort=True).size().rename("cases")
-    failed = cases[cases["error"].notna()].groupby(keys).size().rename("failed")
-    table = pd.concat([counts, failed, means], axis=1)
-    table[["cases", "failed"]] = table[["cases", "failed"]].fillna(0).astype(int)
-    values = runs.run_values[runs.run_values["grouping"] == by]
-    value_keys = ["model", "group"] if GROUPINGS[by] else ["model"]
-    for name in set(values["metric"]) & set(runs.metrics):
-        found = values[values["metric"] == name].groupby(value_keys)["value"].mean()
-        found.index.names = keys
-        table[name] = found.reindex(table.index)
-    if by != "overall":
-        table = table.reorder_levels([*GROUPINGS[by], "model"]).sort_index()
-    return table
-
-
 def _model_of(key: Hashable) -> str:
     """The model of an aggregate's index label (a model, or a (group, model) tuple)."""
     return str(key[-1]) if isinstance(key, tuple) else str(key)
 
 
-def pillar_ranks(runs: Runs, by: str = "overall") -> pd.DataFrame:
-    """Mean rank of each model over the metrics of each pillar (1 = best on all of them).
-
-    Ranks are taken per metric over the models of :func:`aggregate` ``(runs, by)``, within
-    each group when ``by`` is "challenge" or "length" (ties share the best rank; a model
-    without a value is not ranked on that metric). Smoke tests (:func:`is_smoke_test`) are
-    not ranked (NaN) and do not count. Index: as the aggregate's; columns: every pillar,
-    in the order the runs list their metrics (NaN where no metric of it was measured).
-    """
-    table = aggregate(runs, by)
-    smoke = smoke_tests(runs)
-    ranked = table[[_model_of(key) not in smoke for key in table.index]]
-    ranks = {}
-    for pillar in pillars(runs):
-        per_metric = []
-        for name, info in runs.metrics.items():
-            if info["pillar"] != pillar:
-                continue
-            values = ranked.groupby(level=0)[name] if by != "overall" else ranked[name]
-            per_metric.append(values.rank(ascending=not info["higher_is_better"], method="min"))
-        ranks[pillar] = pd.concat(per_metric, axis=1).mean(axis=1).reindex(table.index)
-    return pd.DataFrame(ranks, index=table.index)
-
-
 @dataclass
 class Row:
-    """One table row: its labels (model, group) and formatted cells, best ones flagged."""
+    """One table row: its labels (model, group) and formatted cells, the top group's
+    flagged (``best``). ``intervals``: per cell, its interval ("[lo, hi]", a seed spread,
+    a check) shown after it, "" for none; empty for a row without intervals."""
 
     labels: list[str]
     cells: list[str]
     best: list[bool]
+    intervals: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -165,6 +120,22 @@ def format_value(value: float | None) -> str:
     return f"{value:.2f}" if abs(value) >= 10 else f"{value:.4f}"
 
 
+def format_interval(lo: float, hi: float, spread: float = math.nan) -> str:
+    """ "[lo, hi]" (as :func:`format_value`), then " s±spread" for a seed spread; "" when
+    there is no interval."""
+    text = "" if math.isnan(lo) else f"[{format_value(lo)}, {format_value(hi)}]"
+    return text + ("" if math.isnan(spread) else f" s±{format_value(spread)}")
+
+
+def format_rank_interval(lo: float, hi: float, between: str = ", ") -> str:
+    """ "[lo, hi]" of a mean rank, each with up to two decimals and no trailing zeros
+    ("[1, 2.33]"); ``between`` joins them; "" when there is no interval."""
+    if math.isnan(lo):
+        return ""
+    lo_text, hi_text = (f"{v:.2f}".rstrip("0").rstrip(".") for v in (lo, hi))
+    return f"[{lo_text}{between}{hi_text}]"
+
+
 def best_of(column: pd.Series, higher_is_better: bool, smoke: set[str]) -> set[Hashable]:
     """Index labels holding the best value of ``column`` among the models that are not
     smoke tests (none if fewer than two such values)."""
@@ -175,7 +146,7 @@ def best_of(column: pd.Series, higher_is_better: bool, smoke: set[str]) -> set[H
     return set(values[values == best].index)
 
 
-def _labels(key: Hashable, smoke: set[str]) -> list[str]:
+def labels_of(key: Hashable, smoke: set[str]) -> list[str]:
     """Row labels of an aggregate's index label, the model's last (smoke tests marked)."""
     parts = [str(x) for x in key] if isinstance(key, tuple) else [str(key)]
     return [*parts[:-1], model_label(parts[-1], smoke)]
@@ -241,125 +212,6 @@ def motion_note(runs: Runs) -> list[str]:
     ]
 
 
-def _smoke_notes(rows: list[Row]) -> list[str]:
+def smoke_notes(rows: list[Row]) -> list[str]:
     """SMOKE_NOTE if a row is a smoke test."""
     return [SMOKE_NOTE] if any(row.labels[-1].endswith(SMOKE_LABEL) for row in rows) else []
-
-
-def metric_table(runs: Runs, by: str, title: str, *, notes: bool = True) -> Table:
-    """The aggregate of ``by`` as a Table over the measured metrics: best value per
-    column (per group) marked. ``notes``: add what is missing (the first table's job)."""
-    table = aggregate(runs, by)
-    metrics = measured_metrics(runs)
-    smoke = smoke_tests(runs)
-    out = Table(
-        title,
-        labels=list(map(str, table.index.names)),
-        columns=[
-            "cases",
-            "failed",
-            *(f"{m} {arrow(runs.metrics[m]['higher_is_better'])}" for m in metrics),
-        ],
-    )
-    groups = table.groupby(level=0, sort=False).groups if by != "overall" else {None: table.index}
-    for members in groups.values():
-        best = {
-            m: best_of(table.loc[members, m], runs.metrics[m]["higher_is_better"], smoke)
-            for m in metrics
-        }
-        for key in members:
-            row = table.loc[key]
-            out.rows.append(
-                Row(
-                    _labels(key, smoke),
-                    [str(int(row["cases"])), str(int(row["failed"]))]
-                    + [format_value(row[m]) for m in metrics],
-                    [False, False] + [key in best[m] for m in metrics],
-                )
-            )
-    out.notes = (
-        [*version_notes(runs), *unavailable_notes(runs), *motion_note(runs)] if notes else []
-    )
-    if by != "overall":
-        out.notes.append("Best value per column within each group in bold.")
-    out.notes += _smoke_notes(out.rows)
-    return out
-
-
-def rank_table(runs: Runs, by: str = "overall") -> Table:
-    """Mean rank per pillar (lower is better) over the models (within each challenge or
-    length for ``by``), the best per pillar marked; pillars without a measured metric
-    are left out."""
-    ranks = pillar_ranks(runs, by)
-    measured = pillars(runs, measured=True)
-    smoke = smoke_tests(runs)
-    title = "Rank per pillar" + ("" if by == "overall" else f", per {by}")
-    out = Table(
-        title, labels=list(map(str, ranks.index.names)), columns=[f"{p} ↓" for p in measured]
-    )
-    groups = ranks.groupby(level=0, sort=False).groups if by != "overall" else {None: ranks.index}
-    for members in groups.values():
-        best = {p: best_of(ranks.loc[members, p], False, smoke) for p in measured}
-        for key in members:
-            row = ranks.loc[key]
-            out.rows.append(
-                Row(
-                    _labels(key, smoke),
-                    [MISSING if math.isnan(row[p]) else f"{row[p]:.2f}" for p in measured],
-                    [key in best[p] for p in measured],
-                )
-            )
-    for pillar in measured:
-        names = measured_metrics(runs, pillar)
-        out.notes.append(f"{pillar}: mean rank over {', '.join(names)}")
-    if by != "overall":
-        out.notes.append(f"Ranks among the models within each {by}.")
-    out.notes += _smoke_notes(out.rows)
-    return out
-
-
-def reported_tables(reported: pd.DataFrame) -> list[Table]:
-    """One table per source of the reported numbers (paper Table 1, Table 2, ...), cells
-    exactly as the paper printed them; best per column marked."""
-    tables = []
-    for source, rows in reported.groupby("source", sort=False):
-        columns = list(dict.fromkeys(zip(rows["paper_metric"], rows["num_frames"], strict=True)))
-        wide = rows.pivot_table(
-            index="model", columns=["paper_metric", "num_frames"], values="value", sort=False
-        )
-        text = rows.set_index(["model", "paper_metric", "num_frames"])["text"]
-        higher = rows.groupby(["paper_metric", "num_frames"])["direction"].first() == "higher"
-        out = Table(
-            f"Reported: {source} (copied from the paper, not measured here)",
-            labels=["model"],
-            columns=[f"{name} {arrow(bool(higher[(name, n)]))} ({n} fr.)" for name, n in columns],
-        )
-        best = {c: best_of(wide[c], bool(higher[c]), set()) for c in columns}
-        for model in dict.fromkeys(rows["model"]):
-            out.rows.append(
-                Row(
-                    [model],
-                    [text.get((model, *c), MISSING) for c in columns],
-                    [model in best[c] for c in columns],
-                )
-            )
-        names = dict(zip(rows["paper_metric"], rows["metric"], strict=True))
-        out.notes.append(
-            "Our metric names: " + ", ".join(f"{p} = {m}" for p, m in names.items()) + "."
-        )
-        tables.append(out)
-    return tables
-
-
-def leaderboard_tables(runs: Runs, reported: pd.DataFrame | None = None) -> list[Table]:
-    """Every table of a leaderboard: overall, pillar ranks (overall and per challenge),
-    per challenge, per length, and (given ``reported``) the paper's numbers, apart from
-    the measured ones. What is not measured is noted once, under the overall table."""
-    tables = [
-        metric_table(runs, "overall", "Overall"),
-        rank_table(runs),
-        rank_table(runs, "challenge"),
-        metric_table(runs, "challenge", "Per challenge", notes=False),
-        metric_table(runs, "length", "Per length (frames)", notes=False),
-    ]
-    return tables + (reported_tables(reported) if reported is not None else [])
