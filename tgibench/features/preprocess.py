@@ -5,6 +5,7 @@ rounding, normalisation."""
 
 from __future__ import annotations
 
+import platform
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,8 +28,8 @@ class FramePreprocess:
 
     Frames (uint8, or float in [0, 1], which is rounded to uint8 first) are resized as
     8-bit images with antialiasing, as PIL (open_clip) and transformers' torchvision
-    backend do; on the CPU this is PyTorch's uint8 kernel, which follows PIL's to within
-    one level on some pixels. Returns float32 (N, 3, *size), normalised.
+    backend do (:func:`_resize_8bit`); PyTorch's uint8 kernel follows PIL's to within one
+    level on some pixels. Returns float32 (N, 3, *size), normalised.
     """
 
     size: tuple[int, int]
@@ -63,14 +64,28 @@ class FramePreprocess:
         return (images.float() / 255 - mean) / std
 
 
+def _native_uint8_bilinear() -> bool:
+    """Whether torchvision resizes uint8 images bilinearly with PyTorch's uint8 kernel on
+    this CPU (AVX2, AVX-512 or ARM) rather than in float32, rounded (its rule, mirrored)."""
+    capability = torch.backends.cpu.get_cpu_capability()
+    return capability in ("AVX2", "AVX512") or platform.machine() in ("aarch64", "arm64")
+
+
 def _resize_8bit(images: torch.Tensor, size: tuple[int, int], mode: str) -> torch.Tensor:
-    """Resize uint8 (N, C, H, W) images to ``size`` as 8-bit images (antialiased if smooth)."""
+    """Resize uint8 (N, C, H, W) images to ``size`` as 8-bit images (antialiased if smooth).
+
+    On the CPU as torchvision does for transformers' image processors: PyTorch's uint8
+    kernels (PIL's maths), except bilinear on a CPU without AVX2, which torchvision (and so
+    the reference pipeline itself) resizes in float32 and rounds: up to 4 levels apart on
+    some pixels. On a GPU in float32, rounded, as torchvision does there.
+    """
     smooth = mode in ("bilinear", "bicubic")
     options: dict[str, Any] = {"antialias": True, "align_corners": False} if smooth else {}
-    if images.device.type == "cpu" or not smooth:  # PyTorch's uint8 kernels (PIL's maths)
+    on_cpu = images.device.type == "cpu"
+    if not smooth or (on_cpu and (mode != "bilinear" or _native_uint8_bilinear())):
         return F.interpolate(images, size=size, mode=mode, **options)
     resized = F.interpolate(images.float(), size=size, mode=mode, **options)
-    return resized.clamp_(0, 255).round_().to(torch.uint8)  # as torchvision does on GPUs
+    return resized.clamp_(0, 255).round_().to(torch.uint8)  # as torchvision does
 
 
 def _center_crop_or_pad(
