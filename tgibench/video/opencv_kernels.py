@@ -7,8 +7,8 @@ AVX-only one. Every OpenCV call of tgibench (flows, warps, resizes, gradients, S
 runs under :func:`baseline_kernels`, which switches that choice off
 (``cv2.setUseOptimized(False)``: no dispatched kernels, no IPP) for the duration of the
 call and restores the previous setting after it. The baseline kernels are the same
-instructions on every x86-64 CPU; on this machine they cost no measurable time
-(docs/reliability.md).
+instructions on every x86-64 CPU; ``benchmarks/opencv_baseline.py`` measures what they
+cost (docs/performance.md).
 """
 
 from __future__ import annotations
