@@ -50,6 +50,11 @@ class DeviceOptions:
         return DTYPES[self.dtype]
 
 
+def frozen(module: Any) -> Any:
+    """``module`` in inference mode with gradients off (the pipelines only sample)."""
+    return module.eval().requires_grad_(False)
+
+
 def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     """Raise ValueError unless option ``name``'s ``value`` is one of ``allowed``."""
     if value not in allowed:
