@@ -27,6 +27,7 @@ from tgibench.models.registry import (
     describe_models,
     model_options,
     register_model,
+    resolved_options,
 )
 
 __all__ = [
@@ -45,5 +46,6 @@ __all__ = [
     "frame_times",
     "model_options",
     "register_model",
+    "resolved_options",
     "to_video_output",
 ]

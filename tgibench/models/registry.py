@@ -194,6 +194,18 @@ def canonical_spec(spec: str) -> str:
     return _formatted(name, values)
 
 
+def resolved_options(spec: str) -> dict[str, Any]:
+    """Every option of a spec's model with the value it runs with: the given one or the
+    default, in declaration order, as a spec writes it (run.json records it, so a run says
+    its settings even where the spec leaves the defaults).
+
+    >>> resolved_options("flow:winsize=31")
+    {'levels': 5, 'winsize': 31, 'iterations': 5, 'occlusion_px': 1.5}
+    """
+    _, _, accepted, values = _checked_options(spec)
+    return {key: _spec_text(values.get(key, option.default)) for key, option in accepted.items()}
+
+
 def _formatted(name: str, values: dict[str, Any]) -> str:
     return format_spec(name, {k: _spec_text(v) for k, v in values.items()})
 
