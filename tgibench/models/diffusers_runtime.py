@@ -50,6 +50,27 @@ class DeviceOptions:
         return DTYPES[self.dtype]
 
 
+#: Per preset name: the default (height, width, steps) of a model's sampling.
+Presets = dict[str, tuple[int, int, int]]
+
+
+def preset_size(
+    presets: Presets, preset: str, height: int | None, width: int | None, steps: int | None
+) -> tuple[int, int, int]:
+    """(height, width, steps): the values given, the preset's where None."""
+    default_h, default_w, default_steps = presets[preset]
+    return height or default_h, width or default_w, steps or default_steps
+
+
+def with_preset_size(presets: Presets, options: dict[str, Any]) -> dict[str, Any]:
+    """Options by name with ``height``, ``width`` and ``steps`` settled by the preset (what a
+    model's ``resolved_settings`` returns, so run.json records the size it ran at)."""
+    height, width, steps = preset_size(
+        presets, options["preset"], options["height"], options["width"], options["steps"]
+    )
+    return {**options, "height": height, "width": width, "steps": steps}
+
+
 def frozen(module: Any) -> Any:
     """``module`` in inference mode with gradients off (the pipelines only sample)."""
     return module.eval().requires_grad_(False)

@@ -24,20 +24,23 @@ from tgibench.models.diffusers_runtime import (
     DTYPES,
     OFFLOADS,
     DeviceOptions,
+    Presets,
     check_choice,
     hub_kwargs,
     nearest_frames,
     place_pipeline,
+    preset_size,
     pretrained_source,
     to_pil,
     weights_or_explain,
+    with_preset_size,
 )
 from tgibench.models.registry import register_model
 
 #: LTX-Video 0.9.5, the first release with multi-keyframe conditioning in diffusers.
 DEFAULT_MODEL_ID = "Lightricks/LTX-Video-0.9.5"
 #: Sampling defaults per preset: (height, width, steps); 480x864 is the paper's aspect.
-PRESET_DEFAULTS: dict[str, tuple[int, int, int]] = {"full": (480, 864, 40), "tiny": (32, 64, 3)}
+PRESET_DEFAULTS: Presets = {"full": (480, 864, 40), "tiny": (32, 64, 3)}
 #: diffusers' recommended negative prompt for LTX-Video.
 NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
 
@@ -127,10 +130,9 @@ class Ltx(ModelBase):
 
     def __init__(self, options: LtxOptions | None = None, pipe: Any = None) -> None:
         self.options = options = options or LtxOptions()
-        default_h, default_w, default_steps = PRESET_DEFAULTS[options.preset]
-        self.height = options.height or default_h
-        self.width = options.width or default_w
-        self.steps = options.steps or default_steps
+        self.height, self.width, self.steps = preset_size(
+            PRESET_DEFAULTS, options.preset, options.height, options.width, options.steps
+        )
         self.device = options.torch_device()
         self.dtype = options.torch_dtype(self.device)
         if pipe is None and options.preset == "tiny":
@@ -144,6 +146,11 @@ class Ltx(ModelBase):
         self.pipe = pipe
         place_pipeline(pipe, options, self.device)
         pipe.set_progress_bar_config(disable=True)
+
+    @classmethod
+    def resolved_settings(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """The options with the preset's size and steps filled in."""
+        return with_preset_size(PRESET_DEFAULTS, options)
 
     def make_frames(self, request: GenerationRequest) -> torch.Tensor:
         """Sample the clip between the keyframes at ``height`` x ``width``; returns

@@ -34,20 +34,23 @@ from tgibench.models.diffusers_runtime import (
     DTYPES,
     OFFLOADS,
     DeviceOptions,
+    Presets,
     check_choice,
     hub_kwargs,
     nearest_frames,
     place_pipeline,
+    preset_size,
     pretrained_source,
     to_pil,
     weights_or_explain,
+    with_preset_size,
 )
 from tgibench.models.registry import register_model
 
 #: SVD-XT, the image-to-video model TRF, GI and ViBiDSampler build on.
 DEFAULT_MODEL_ID = "stabilityai/stable-video-diffusion-img2vid-xt"
-#: Output (height, width) per preset: SVD-XT's native 576x1024, or tiny.
-PRESET_SIZES: dict[str, tuple[int, int]] = {"full": (576, 1024), "tiny": (32, 48)}
+#: The presets: "full" loads the weights, "tiny" builds random ones (Svd.presets: sizes).
+PRESETS = ("full", "tiny")
 #: Denoising steps of the tiny preset (every model).
 TINY_STEPS = 3
 #: How a clip of N frames is made: sampled at N frames, or at the UNet's trained length and
@@ -112,7 +115,7 @@ class SvdOptions(DeviceOptions):
     AUTO_CUDA_DTYPE: ClassVar[torch.dtype] = torch.float16
 
     def __post_init__(self) -> None:
-        check_choice("preset", self.preset, tuple(PRESET_SIZES))
+        check_choice("preset", self.preset, PRESETS)
         check_choice("length", self.length, LENGTHS)
         check_choice("offload", self.offload, OFFLOADS)
         check_choice("dtype", self.dtype, ("auto", *DTYPES))
@@ -166,14 +169,12 @@ class Svd(ModelBase):
 
     def __init__(self, options: SvdOptions | None = None, pipe: Any = None) -> None:
         self.options = options = options or self.options_class()
-        tiny = options.preset == "tiny"
-        default_h, default_w = PRESET_SIZES[options.preset]
-        self.height = options.height or default_h
-        self.width = options.width or default_w
-        self.steps = options.steps or (TINY_STEPS if tiny else self.DEFAULT_STEPS)
+        self.height, self.width, self.steps = preset_size(
+            self.presets(), options.preset, options.height, options.width, options.steps
+        )
         self.device = options.torch_device()
         self.dtype = options.torch_dtype(self.device)
-        if pipe is None and tiny:
+        if pipe is None and options.preset == "tiny":
             from tgibench.models.svd_tiny import tiny_pipeline
 
             pipe = tiny_pipeline()
@@ -185,6 +186,16 @@ class Svd(ModelBase):
         self.prepare_unet(pipe.unet)
         place_pipeline(pipe, options, self.device)
         pipe.set_progress_bar_config(disable=True)
+
+    @classmethod
+    def presets(cls) -> Presets:
+        """(height, width, steps) per preset: SVD-XT's size with the method's steps, or tiny."""
+        return {"full": (576, 1024, cls.DEFAULT_STEPS), "tiny": (32, 48, TINY_STEPS)}
+
+    @classmethod
+    def resolved_settings(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """The options with the preset's size and the method's steps filled in."""
+        return with_preset_size(cls.presets(), options)
 
     def prepare_unet(self, unet: Any) -> None:
         """Change the UNet before it is placed on the device (GI installs its attention)."""

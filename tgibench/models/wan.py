@@ -23,13 +23,16 @@ from tgibench.models.diffusers_runtime import (
     DTYPES,
     OFFLOADS,
     DeviceOptions,
+    Presets,
     check_choice,
     hub_kwargs,
     nearest_frames,
     place_pipeline,
+    preset_size,
     pretrained_source,
     to_pil,
     weights_or_explain,
+    with_preset_size,
 )
 from tgibench.models.registry import register_model
 
@@ -37,7 +40,7 @@ from tgibench.models.registry import register_model
 DEFAULT_MODEL_ID = "Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers"
 
 #: Sampling defaults per preset: (height, width, steps). The paper samples at 480x864, 50 steps.
-PRESET_DEFAULTS: dict[str, tuple[int, int, int]] = {"full": (480, 864, 50), "tiny": (32, 48, 5)}
+PRESET_DEFAULTS: Presets = {"full": (480, 864, 50), "tiny": (32, 48, 5)}
 
 SAMPLERS = ("euler", "unipc")
 
@@ -152,10 +155,9 @@ class Wan(ModelBase):
 
     def __init__(self, options: WanOptions | None = None) -> None:
         self.options = options = options or WanOptions()
-        default_h, default_w, default_steps = PRESET_DEFAULTS[options.preset]
-        self.height = options.height or default_h
-        self.width = options.width or default_w
-        self.steps = options.steps or default_steps
+        self.height, self.width, self.steps = preset_size(
+            PRESET_DEFAULTS, options.preset, options.height, options.width, options.steps
+        )
         self.device = options.torch_device()
         self.dtype = options.torch_dtype(self.device)
         if options.preset == "tiny":
@@ -170,6 +172,11 @@ class Wan(ModelBase):
         set_sampler(self.pipe, options.sampler, options.flow_shift)
         place_pipeline(self.pipe, options, self.device)
         self.pipe.set_progress_bar_config(disable=True)
+
+    @classmethod
+    def resolved_settings(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """The options with the preset's size and steps filled in."""
+        return with_preset_size(PRESET_DEFAULTS, options)
 
     def before_sampling(self) -> None:
         """Called right before each pipeline run (the ``tgi`` model resets its step tracker)."""
