@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 
 from tgibench.eval.config import EvalConfig
 from tgibench.eval.resume import RunError
@@ -16,14 +15,6 @@ from tgibench.rundir import RESULTS_FILE, RUN_FILE, read_rows
 
 #: One 25-frame and one 81-frame case (mini-bench, linear motion): both ends of the lengths.
 CASES = {"lengths": (25, 81), "challenges": ("linear motion",)}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.mark.slow

@@ -16,14 +16,6 @@ from tgibench.weights import WeightsUnavailableError
 PROMPT = "A glider floats over fields."
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def keyframes() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(0)

@@ -39,15 +39,6 @@ PARTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """The tiny model is latency-bound: one thread avoids oversubscription on shared cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def keyframes() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(0)

@@ -40,6 +40,7 @@ from tgibench.methods.svd_sampler import (
     FusedStep,
     KeyframeCondition,
     NoiseSource,
+    SamplingPlan,
     SvdDenoiser,
     VibidStep,
     sample,
@@ -357,7 +358,8 @@ def test_sample_renoises_only_when_going_back():
 
     generator = torch.Generator().manual_seed(3)
     x = torch.ones(SHAPE, dtype=torch.float64)
-    out = sample(step, x, [0, 1, 2, 1, 2, 3], sigmas, NoiseSource(generator), noise_ratio=0.9)
+    plan = SamplingPlan(step, [0, 1, 2, 1, 2, 3], noise_ratio=0.9)
+    out = sample(plan, x, sigmas, NoiseSource(generator))
     assert [k for k, _ in seen] == [0, 1, 2, 1, 2, 3]
     after_two = 0.125 * torch.ones(SHAPE, dtype=torch.float64)  # steps 0, 1, 2 run: level 3
     replay = torch.randn(SHAPE, generator=torch.Generator().manual_seed(3), dtype=torch.float64)

@@ -224,15 +224,38 @@ class VibidStep:
         return decoupled_euler_step(x, target, direction, sigma, sigma_next)
 
 
+@dataclass(frozen=True)
+class SamplingInputs:
+    """What a method plans its sampling from.
+
+    Attributes:
+        denoiser: the UNet at the schedule's noise levels.
+        first: the first keyframe's condition.
+        last: the last keyframe's condition (None when the method does not use it).
+        num_frames: F, the frames sampled.
+        noise: the noise source of the run (after the initial latents were drawn).
+    """
+
+    denoiser: SvdDenoiser
+    first: KeyframeCondition
+    last: KeyframeCondition | None
+    num_frames: int
+    noise: NoiseSource
+
+
+@dataclass(frozen=True)
+class SamplingPlan:
+    """A method's sampling: its step, the order of step indices, the re-noising ratio."""
+
+    step: SamplerStep
+    order: list[int]
+    noise_ratio: float = 1.0
+
+
 def sample(
-    step: SamplerStep,
-    latents: torch.Tensor,
-    order: list[int],
-    sigmas: torch.Tensor,
-    noise: NoiseSource,
-    noise_ratio: float = 1.0,
+    plan: SamplingPlan, latents: torch.Tensor, sigmas: torch.Tensor, noise: NoiseSource
 ) -> torch.Tensor:
-    """Run ``step`` over the step indices in ``order``.
+    """Run the plan's step over the step indices of its order.
 
     Latents enter step k at level sigmas[k] and leave at sigmas[k + 1]. When the next index
     is not above the last one run (a jump back, TRF; a repeat, GI), the latents are first
@@ -240,12 +263,12 @@ def sample(
     ``noise_ratio`` times the needed noise).
 
     Returns:
-        the latents after the last step of ``order``.
+        the latents after the last step of the order.
     """
     level = 0
-    for k in order:
+    for k in plan.order:
         if k < level:
-            latents = renoise(latents, sigmas[level], sigmas[k], noise(latents), noise_ratio)
-        latents = step(latents, k)
+            latents = renoise(latents, sigmas[level], sigmas[k], noise(latents), plan.noise_ratio)
+        latents = plan.step(latents, k)
         level = k + 1
     return latents

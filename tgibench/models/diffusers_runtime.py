@@ -26,16 +26,24 @@ OFFLOADS = ("none", "model", "sequential")
 
 
 class DeviceOptions:
-    """The ``device`` and ``dtype`` options of a model's options dataclass, resolved.
+    """The ``device``, ``dtype`` and ``offload`` options of a model's options dataclass,
+    checked and resolved.
 
     A mixin (no fields): the dataclass declares ``device: str`` ("auto", "cpu", "cuda",
-    "cuda:1", ...) and ``dtype: str`` ("auto" or a key of :data:`DTYPES`).
+    "cuda:1", ...), ``dtype: str`` ("auto" or a key of :data:`DTYPES`) and ``offload: str``
+    (one of :data:`OFFLOADS`).
     """
 
     device: str
     dtype: str
+    offload: str
     #: The precision "auto" picks on CUDA (float32 elsewhere).
     AUTO_CUDA_DTYPE: ClassVar[torch.dtype] = torch.bfloat16
+
+    def check_device_options(self) -> None:
+        """Raise ValueError for an unknown ``offload`` or ``dtype`` (call in __post_init__)."""
+        check_choice("offload", self.offload, OFFLOADS)
+        check_choice("dtype", self.dtype, ("auto", *DTYPES))
 
     def torch_device(self) -> torch.device:
         """The device named by ``device`` ("auto": cuda if available, else cpu)."""

@@ -35,13 +35,7 @@ from tgibench.methods.gi_attention import (
     install_gi_attention,
     temporal_attention_layers,
 )
-from tgibench.methods.svd_sampler import (
-    FusedStep,
-    KeyframeCondition,
-    NoiseSource,
-    SamplerStep,
-    SvdDenoiser,
-)
+from tgibench.methods.svd_sampler import FusedStep, SamplingInputs, SamplingPlan
 from tgibench.models.diffusers_runtime import hub_kwargs, pretrained_source, weights_or_explain
 from tgibench.models.registry import register_model
 from tgibench.models.svd import Svd, SvdOptions
@@ -181,33 +175,27 @@ class Gi(Svd):
         if self.attention is not None:
             self.attention.state.mode = direction
 
-    def plan(
-        self,
-        denoiser: SvdDenoiser,
-        first: KeyframeCondition,
-        last: KeyframeCondition | None,
-        num_frames: int,
-        noise: NoiseSource,
-    ) -> tuple[SamplerStep, list[int], float]:
+    def plan(self, inputs: SamplingInputs) -> SamplingPlan:
         """The fused step (weight 0.5 and symmetrised guidance, or TRF's weights with
         ``weighted_average``) with GI's attention switched per pass, and the injection
         schedule."""
         o = self.options
-        device = first.latents.device
-        ramp = self.frame_guidance(num_frames, device)
+        device = inputs.first.latents.device
+        ramp = self.frame_guidance(inputs.num_frames, device)
         weights: torch.Tensor | float
         if o.weighted_average or not o.backward:  # the symmetrised ramp is the fusion's
-            guidance, weights = ramp, per_frame(linear_fusion_weights(num_frames)).to(device)
+            guidance = ramp
+            weights = per_frame(linear_fusion_weights(inputs.num_frames)).to(device)
         else:
             guidance, weights = symmetric_guidance(ramp), 0.5
         step = FusedStep(
-            denoiser,
-            first,
+            inputs.denoiser,
+            inputs.first,
             guidance,
-            last if o.backward else None,
+            inputs.last if o.backward else None,
             guidance,
             weights,
             self._on_pass,
         )
         order = injection_schedule(self.steps, o.noise_injection_steps, o.noise_injection_ratio)
-        return step, order, 1.0
+        return SamplingPlan(step, order)

@@ -21,8 +21,6 @@ import torch
 
 from tgibench.models.base import GenerationRequest, ModelBase
 from tgibench.models.diffusers_runtime import (
-    DTYPES,
-    OFFLOADS,
     DeviceOptions,
     Presets,
     check_choice,
@@ -99,8 +97,7 @@ class LtxOptions(DeviceOptions):
 
     def __post_init__(self) -> None:
         check_choice("preset", self.preset, tuple(PRESET_DEFAULTS))
-        check_choice("offload", self.offload, OFFLOADS)
-        check_choice("dtype", self.dtype, ("auto", *DTYPES))
+        self.check_device_options()
 
 
 def load_ltx_pipeline(model: str, dtype: torch.dtype, revision: str | None = None) -> Any:

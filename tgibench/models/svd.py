@@ -25,14 +25,13 @@ from tgibench.methods.svd_sampler import (
     FusedStep,
     KeyframeCondition,
     NoiseSource,
-    SamplerStep,
+    SamplingInputs,
+    SamplingPlan,
     SvdDenoiser,
     sample,
 )
 from tgibench.models.base import GenerationRequest, ModelBase
 from tgibench.models.diffusers_runtime import (
-    DTYPES,
-    OFFLOADS,
     DeviceOptions,
     Presets,
     check_choice,
@@ -117,8 +116,7 @@ class SvdOptions(DeviceOptions):
     def __post_init__(self) -> None:
         check_choice("preset", self.preset, PRESETS)
         check_choice("length", self.length, LENGTHS)
-        check_choice("offload", self.offload, OFFLOADS)
-        check_choice("dtype", self.dtype, ("auto", *DTYPES))
+        self.check_device_options()
 
 
 def load_svd_pipeline(
@@ -204,20 +202,15 @@ class Svd(ModelBase):
         """Whether the UNet runs the unconditional branch too (guidance above 1)."""
         return self.options.max_guidance_scale > 1
 
-    def plan(
-        self,
-        denoiser: SvdDenoiser,
-        first: KeyframeCondition,
-        last: KeyframeCondition | None,
-        num_frames: int,
-        noise: NoiseSource,
-    ) -> tuple[SamplerStep, list[int], float]:
-        """The method's step, the order of step indices and the re-noising ratio.
+    def plan(self, inputs: SamplingInputs) -> SamplingPlan:
+        """The method's sampling. SVD: its Euler step conditioned on the first keyframe,
+        steps 0 .. S-1 in order."""
+        guidance = self.frame_guidance(inputs.num_frames, inputs.first.latents.device)
+        return SamplingPlan(FusedStep(inputs.denoiser, inputs.first, guidance), self.step_order())
 
-        SVD: its Euler step conditioned on the first keyframe, steps 0 .. S-1 in order.
-        """
-        guidance = self.frame_guidance(num_frames, first.latents.device)
-        return FusedStep(denoiser, first, guidance), list(range(self.steps)), 1.0
+    def step_order(self) -> list[int]:
+        """The steps in order, 0 .. S-1, each once."""
+        return list(range(self.steps))
 
     def frame_guidance(self, num_frames: int, device: torch.device) -> torch.Tensor:
         """SVD's per-frame guidance ramp (1, F, 1, 1, 1) from the guidance options."""
@@ -297,8 +290,8 @@ class Svd(ModelBase):
         denoiser = SvdDenoiser(
             pipe.unet, pipe.scheduler.sigmas, pipe.scheduler.timesteps, added_time_ids, guided
         )
-        step, order, noise_ratio = self.plan(denoiser, first, last, num_frames, noise)
-        return sample(step, latents, order, denoiser.sigmas, noise, noise_ratio)
+        plan = self.plan(SamplingInputs(denoiser, first, last, num_frames, noise))
+        return sample(plan, latents, denoiser.sigmas, noise)
 
     def _pixels(self, image: Any, device: torch.device) -> torch.Tensor:
         """A keyframe resized to the output size, (1, 3, H, W) in [-1, 1]."""

@@ -16,13 +16,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from tgibench.methods.bidirectional import jump_schedule, linear_fusion_weights, per_frame
-from tgibench.methods.svd_sampler import (
-    FusedStep,
-    KeyframeCondition,
-    NoiseSource,
-    SamplerStep,
-    SvdDenoiser,
-)
+from tgibench.methods.svd_sampler import FusedStep, SamplingInputs, SamplingPlan
 from tgibench.models.registry import register_model
 from tgibench.models.svd import Svd, SvdOptions
 
@@ -62,26 +56,19 @@ class Trf(Svd):
     USES_LAST_KEYFRAME: ClassVar[bool] = True
     options: TrfOptions
 
-    def plan(
-        self,
-        denoiser: SvdDenoiser,
-        first: KeyframeCondition,
-        last: KeyframeCondition | None,
-        num_frames: int,
-        noise: NoiseSource,
-    ) -> tuple[SamplerStep, list[int], float]:
+    def plan(self, inputs: SamplingInputs) -> SamplingPlan:
         """The fused step (each pass guided by SVD's ramp in its own time, linear fusion
         weights) and TRF's jump schedule."""
         o = self.options
-        device = first.latents.device
-        guidance = self.frame_guidance(num_frames, device)
+        device = inputs.first.latents.device
+        guidance = self.frame_guidance(inputs.num_frames, device)
         step = FusedStep(
-            denoiser,
-            first,
+            inputs.denoiser,
+            inputs.first,
             guidance,
-            last if o.backward else None,
+            inputs.last if o.backward else None,
             guidance,
-            per_frame(linear_fusion_weights(num_frames)).to(device),
+            per_frame(linear_fusion_weights(inputs.num_frames)).to(device),
         )
         order = jump_schedule(self.steps, o.jump_length, o.jump_n_sample, o.repeat_step_ratio)
-        return step, order, o.noise_scale_ratio
+        return SamplingPlan(step, order, o.noise_scale_ratio)

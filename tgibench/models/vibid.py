@@ -15,13 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from tgibench.methods.svd_sampler import (
-    KeyframeCondition,
-    NoiseSource,
-    SamplerStep,
-    SvdDenoiser,
-    VibidStep,
-)
+from tgibench.methods.svd_sampler import SamplingInputs, SamplingPlan, VibidStep
 from tgibench.models.registry import register_model
 from tgibench.models.svd import Svd, SvdOptions
 
@@ -64,18 +58,20 @@ class Vibid(Svd):
     def needs_clean_latents(self) -> bool:
         return self.options.dds
 
-    def plan(
-        self,
-        denoiser: SvdDenoiser,
-        first: KeyframeCondition,
-        last: KeyframeCondition | None,
-        num_frames: int,
-        noise: NoiseSource,
-    ) -> tuple[SamplerStep, list[int], float]:
+    def plan(self, inputs: SamplingInputs) -> SamplingPlan:
         """ViBiDSampler's step over steps 0 .. S-1 (it re-noises inside the step)."""
-        if last is None:
+        if inputs.last is None:
             raise ValueError("ViBiDSampler needs the last keyframe's condition")
         o = self.options
-        guidance = self.frame_guidance(num_frames, first.latents.device)
-        step = VibidStep(denoiser, first, last, guidance, noise, o.backward, o.cfgpp, o.dds)
-        return step, list(range(self.steps)), 1.0
+        guidance = self.frame_guidance(inputs.num_frames, inputs.first.latents.device)
+        step = VibidStep(
+            inputs.denoiser,
+            inputs.first,
+            inputs.last,
+            guidance,
+            inputs.noise,
+            o.backward,
+            o.cfgpp,
+            o.dds,
+        )
+        return SamplingPlan(step, self.step_order())

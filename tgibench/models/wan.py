@@ -20,8 +20,6 @@ import torch
 
 from tgibench.models.base import GenerationRequest, ModelBase
 from tgibench.models.diffusers_runtime import (
-    DTYPES,
-    OFFLOADS,
     DeviceOptions,
     Presets,
     check_choice,
@@ -95,8 +93,7 @@ class WanOptions(DeviceOptions):
     def __post_init__(self) -> None:
         check_choice("preset", self.preset, tuple(PRESET_DEFAULTS))
         check_choice("sampler", self.sampler, SAMPLERS)
-        check_choice("offload", self.offload, OFFLOADS)
-        check_choice("dtype", self.dtype, ("auto", *DTYPES))
+        self.check_device_options()
 
 
 def load_pipeline(model: str, dtype: torch.dtype, revision: str | None = None) -> Any:
