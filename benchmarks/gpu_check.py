@@ -1,7 +1,8 @@
 """GPU check: KAB + ReTRo overhead at the paper's real shape, scoring throughput at
-81x480x832, and the peak device memory of each; prints one JSON object.
+81x480x832, seconds per case of the comparison models, and the peak device memory of
+each; prints one JSON object.
 
-    python benchmarks/gpu_check.py              # on one CUDA GPU (H100-class: ~20-30 min)
+    python benchmarks/gpu_check.py              # on one CUDA GPU (H100-class: ~15 min)
     python benchmarks/gpu_check.py --tiny       # anywhere, CPU included: tiny shapes, float32
 
 (a) ``kab_retro``: diffusers' ``WanTransformer3DModel`` with the Wan2.1-FLF2V-14B config
