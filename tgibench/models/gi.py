@@ -91,9 +91,7 @@ def _unet_folder(source: str) -> dict[str, Any]:
     return {"pretrained_model_name_or_path": source, "subfolder": "unet"}
 
 
-def unet_tensors(
-    model: str, names: list[str], what: str, how: str, revision: str | None = None
-) -> dict[str, torch.Tensor]:
+def unet_tensors(model: str, names: list[str], what: str, how: str) -> dict[str, torch.Tensor]:
     """The named parameters (float32) of the UNet of a checkpoint: a hub id or a folder
     (holding ``unet/`` or being the UNet folder), loaded by diffusers (safetensors, or
     ``.bin`` with ``weights_only``). Raises WeightsUnavailableError when absent."""
@@ -102,7 +100,7 @@ def unet_tensors(
     source = pretrained_source(model, what, how)
     with weights_or_explain(what, model, how):
         unet = UNetSpatioTemporalConditionModel.from_pretrained(
-            **_unet_folder(source), dtype=torch.float32, **hub_kwargs(revision)
+            **_unet_folder(source), dtype=torch.float32, **hub_kwargs(None)
         )
     state = unet.state_dict()
     missing = [name for name in names if name not in state]
@@ -153,7 +151,6 @@ class Gi(Svd):
                 "GI's base UNet",
                 f"Download it once with `huggingface-cli download {REVERSE_BASE_ID}` into the "
                 "Hugging Face cache (HF_HOME), or pass its folder: gi:reverse_base=/path",
-                o.revision,
             )
             change = {name: finetuned[name] - base[name] for name in names}
         elif o.preset == "tiny":
