@@ -11,6 +11,7 @@ from tgibench.eval.config import EvalConfig
 from tgibench.eval.resume import RunError
 from tgibench.eval.runner import evaluate
 from tgibench.leaderboard import leaderboard_markdown, load_runs
+from tgibench.models import describe_models
 from tgibench.rundir import RESULTS_FILE, RUN_FILE, read_rows
 
 #: One 25-frame and one 81-frame case (mini-bench, linear motion): both ends of the lengths.
@@ -44,6 +45,15 @@ def test_tiny_preset_runs_resumes_and_is_a_smoke_test(name, tmp_path):
 
     board = leaderboard_markdown(load_runs([config.out]))
     assert f"{name}:preset=tiny (smoke test: random weights)" in board
+
+
+def test_models_lists_the_comparison_set_with_its_options():
+    listed = {name: options for name, _, options in describe_models()}
+    assert {"svd", "trf", "gi", "vibid", "ltx"} <= set(listed)
+    assert "length='direct'" in listed["svd"] and "jump_length=5" in listed["trf"]
+    assert "reverse_unet=''" in listed["gi"] and "rotate=True" in listed["gi"]
+    assert "cfgpp=True" in listed["vibid"] and "dds=True" in listed["vibid"]
+    assert "model='Lightricks/LTX-Video-0.9.5'" in listed["ltx"]
 
 
 def test_a_changed_default_stops_a_resume(tmp_path):
