@@ -1,7 +1,8 @@
 """GPU check: KAB + ReTRo overhead at the paper's real shape, scoring throughput at
-81x480x832, and the peak device memory of each; prints one JSON object.
+81x480x832, seconds per case of the comparison models, and the peak device memory of
+each; prints one JSON object.
 
-    python benchmarks/gpu_check.py              # on one CUDA GPU (H100-class: ~3-5 min)
+    python benchmarks/gpu_check.py              # on one CUDA GPU (H100-class: ~15 min)
     python benchmarks/gpu_check.py --tiny       # anywhere, CPU included: tiny shapes, float32
 
 (a) ``kab_retro``: diffusers' ``WanTransformer3DModel`` with the Wan2.1-FLF2V-14B config
@@ -20,12 +21,22 @@
     lossless mp4 as uint8, as the runner does), ``Backbones(device)``; a backbone whose
     weights are missing is built with random weights at its real size (the cost is the
     same). The optical flow of the motion metrics runs on the CPU (OpenCV).
-(c) ``memory``: ``torch.cuda.max_memory_allocated`` of each part and each variant, reset
+(c) ``models``: the comparison set (``svd``, ``trf``, ``gi``, ``vibid``, ``ltx``), each
+    generating one case at its native size with its default settings (SVD-XT's 576x1024,
+    LTX-Video's 480x864; 25 frames, ``--lengths 25,81`` for more): seconds per case and
+    peak memory. A model whose weights are in the cache loads them; otherwise its pipeline
+    is built with random weights at the real configs (SVD-XT: the diffusers UNet, VAE and
+    CLIP ViT-H/14 image encoder; LTX-Video 0.9.5: its transformer and T5-XXL, diffusers'
+    default LTX VAE) and ``gi`` runs with ``reverse_weights=off`` (the authors' checkpoint
+    is not on the hub; the same computation). A length that does not fit is reported as
+    "out of memory".
+(d) ``memory``: ``torch.cuda.max_memory_allocated`` of each part and each variant, reset
     in between (on a CPU: the process's peak RSS, cumulative, so not per part).
 
 ``--tiny`` runs the same code with tiny shapes (8 blocks of 2 x 16, 7 latent frames of
-4x6 patches, a 9x64x96 video, small CLIP and X-CLIP) in float32 on the CPU, in under a
-minute: the test suite runs it, so the script is known to work before a GPU runs it.
+4x6 patches, a 9x64x96 video, small CLIP and X-CLIP, the models' ``preset=tiny``) in
+float32 on the CPU, in under a minute: the test suite runs it, so the script is known to
+work before a GPU runs it.
 """
 
 from __future__ import annotations
@@ -53,11 +64,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from benchmarks.scoring import _inputs as scoring_inputs
-from benchmarks.scoring import make_videos
+from benchmarks.scoring import _pan, make_videos
 from tgibench.eval.scoring import score_video
 from tgibench.features.backbones import Backbones
 from tgibench.methods import TGIConfig, install_tgi
 from tgibench.metrics import select_metrics
+from tgibench.models import MODELS, build_model
 from tgibench.weights import WeightsUnavailableError
 
 #: diffusers' WanTransformer3DModel config of Wan2.1-FLF2V-14B-720P (diffusers'
@@ -96,6 +108,47 @@ WAN_TINY: dict[str, Any] = {
 }
 
 
+#: diffusers' UNetSpatioTemporalConditionModel defaults are SVD-XT's UNet; 25 trained frames.
+SVD_XT_UNET: dict[str, Any] = {"num_frames": 25}
+#: SVD's AutoencoderKLTemporalDecoder (``vae/config.json`` of the checkpoint).
+SVD_VAE: dict[str, Any] = {
+    "block_out_channels": (128, 256, 512, 512),
+    "down_block_types": ("DownEncoderBlock2D",) * 4,
+    "layers_per_block": 2,
+    "latent_channels": 4,
+    "scaling_factor": 0.18215,
+}
+#: OpenCLIP ViT-H/14, SVD's image encoder, as transformers' CLIPVisionModelWithProjection.
+CLIP_VIT_H: dict[str, Any] = {
+    "hidden_size": 1280,
+    "intermediate_size": 5120,
+    "num_hidden_layers": 32,
+    "num_attention_heads": 16,
+    "image_size": 224,
+    "patch_size": 14,
+    "projection_dim": 1024,
+    "hidden_act": "gelu",
+}
+#: T5 v1.1 XXL encoder, LTX-Video's text encoder.
+T5_XXL: dict[str, Any] = {
+    "vocab_size": 32128,
+    "d_model": 4096,
+    "d_kv": 64,
+    "d_ff": 10240,
+    "num_layers": 24,
+    "num_heads": 64,
+    "feed_forward_proj": "gated-gelu",
+}
+#: The comparison set measured by (c): model → its options when its weights are random.
+COMPARISON_MODELS: dict[str, dict[str, Any]] = {
+    "svd": {},
+    "trf": {},
+    "gi": {"reverse_weights": False},
+    "vibid": {},
+    "ltx": {},
+}
+
+
 @dataclass(frozen=True)
 class Mode:
     """Shapes and sizes of one run of the check."""
@@ -108,6 +161,7 @@ class Mode:
     repeats: int  # timed rounds of the transformer forwards (after one warm-up round)
     score_repeats: int  # timed scorings (after a first one that fills the caches)
     steps: int = 50  # sampling steps of the run whose ratio is derived (the paper's)
+    preset: str = "full"  # of the comparison models in (c)
     clip: dict[str, Any] = field(default_factory=dict)  # load_clip arguments if random
     xclip: dict[str, Any] = field(default_factory=dict)  # XCLIPConfig arguments if random
 
@@ -123,6 +177,7 @@ TINY = Mode(
     torch.float32,
     repeats=2,
     score_repeats=1,
+    preset="tiny",
     clip={"model": "ViT-S-32"},
     xclip={
         "text_config": {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2},
@@ -394,11 +449,124 @@ def measure_scoring(mode: Mode, device: torch.device, memory: Memory) -> dict[st
     }
 
 
+def _built_on(device: torch.device, dtype: torch.dtype, make: Callable[[], Any]) -> Any:
+    """``make()`` with its parameters created directly on ``device`` in ``dtype``."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        with torch.device(device):
+            return make().eval().requires_grad_(False)
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def random_pipeline(name: str, device: torch.device, dtype: torch.dtype) -> Any:
+    """The pipeline of comparison model ``name`` at its real configs with random weights."""
+    from transformers import CLIPImageProcessor
+
+    from tgibench.models.wan_tiny import char_tokenizer
+
+    if name == "ltx":
+        from diffusers import (
+            AutoencoderKLLTXVideo,
+            FlowMatchEulerDiscreteScheduler,
+            LTXConditionPipeline,
+            LTXVideoTransformer3DModel,
+        )
+        from transformers import T5Config, T5EncoderModel
+
+        return LTXConditionPipeline(
+            scheduler=FlowMatchEulerDiscreteScheduler(),
+            vae=_built_on(device, dtype, AutoencoderKLLTXVideo),
+            text_encoder=_built_on(device, dtype, lambda: T5EncoderModel(T5Config(**T5_XXL))),
+            tokenizer=char_tokenizer(),
+            transformer=_built_on(device, dtype, LTXVideoTransformer3DModel),
+        )
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    from tgibench.models.svd_tiny import svd_scheduler
+
+    fp32 = torch.float32
+    return StableVideoDiffusionPipeline(
+        vae=_built_on(device, fp32, lambda: AutoencoderKLTemporalDecoder(**SVD_VAE)),
+        image_encoder=_built_on(
+            device, fp32, lambda: CLIPVisionModelWithProjection(CLIPVisionConfig(**CLIP_VIT_H))
+        ),
+        unet=_built_on(device, dtype, lambda: UNetSpatioTemporalConditionModel(**SVD_XT_UNET)),
+        scheduler=svd_scheduler(),
+        feature_extractor=CLIPImageProcessor(
+            image_mean=[0.48145466, 0.4578275, 0.40821073],
+            image_std=[0.26862954, 0.26130258, 0.27577711],
+        ),
+    )
+
+
+def comparison_model(name: str, mode: Mode, device: torch.device) -> tuple[Any, str]:
+    """Comparison model ``name`` on ``device`` and what its weights are: the tiny preset, the
+    checkpoint from the cache, or random weights at the real configs."""
+    if mode.preset == "tiny":
+        return build_model(f"{name}:preset=tiny,device={device}"), "random init (tiny preset)"
+    try:
+        return build_model(f"{name}:device={device}"), "weights"
+    except WeightsUnavailableError:
+        factory = MODELS.get(name)
+        options = factory.options_class(device=str(device), **COMPARISON_MODELS[name])
+        model = factory(options, pipe=random_pipeline(name, device, options.torch_dtype(device)))
+        extra = ",".join(f"{k}={str(v).lower()}" for k, v in COMPARISON_MODELS[name].items())
+        model.spec = f"{name}:{extra}" if extra else name
+        return model, "random init (real configs)"
+
+
+def measure_models(
+    mode: Mode, device: torch.device, memory: Memory, names: list[str], lengths: list[int]
+) -> dict[str, Any]:
+    """(c) and its memory: one case per comparison model and length, timed (module docstring)."""
+    report: dict[str, Any] = {}
+    for name in names:
+        memory.reset()
+        model, weights = comparison_model(name, mode, device)
+        height, width = model.height, model.width
+        first, last = _pan(2, height, width, speed=24.0)
+        entry: dict[str, Any] = {
+            "spec": model.spec,
+            "weights": weights,
+            "size": [height, width],
+            "steps": model.steps,
+            "seconds": {},
+            "peak_bytes": {},
+        }
+        with torch.inference_mode():
+            for frames in lengths:
+                try:
+                    generate = functools.partial(model.generate, first, last, "A glider.", frames)
+                    secs, peak, video = _timed(memory, generate)
+                except torch.cuda.OutOfMemoryError:
+                    entry["seconds"][str(frames)] = "out of memory"
+                    continue
+                assert video.shape[0] == frames and torch.isfinite(video).all()
+                entry["seconds"][str(frames)] = round(secs, 3)
+                entry["peak_bytes"][str(frames)] = peak
+        report[name] = entry
+        del model
+        if memory.cuda:
+            torch.cuda.empty_cache()
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tiny", action="store_true", help="tiny shapes, float32 (any device)")
     parser.add_argument("--device", help="default: cuda if available (full mode needs it)")
-    parser.add_argument("--only", choices=("kab_retro", "scoring"), help="run one part")
+    parser.add_argument("--only", choices=("kab_retro", "scoring", "models"), help="run one part")
+    parser.add_argument(
+        "--models", default=",".join(COMPARISON_MODELS), help="comparison models for (c)"
+    )
+    parser.add_argument("--lengths", default="25", help="frame counts for (c), e.g. 25,81")
     args = parser.parse_args(argv)
     mode = TINY if args.tiny else FULL
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -416,6 +584,13 @@ def main(argv: list[str] | None = None) -> int:
         result["kab_retro"] = measure_kab_retro(mode, device, memory)
     if args.only in (None, "scoring"):
         result["scoring"] = measure_scoring(mode, device, memory)
+    if args.only in (None, "models"):
+        names = [n for n in args.models.split(",") if n]
+        unknown = sorted(set(names) - set(COMPARISON_MODELS))
+        if unknown:
+            parser.error(f"--models: {', '.join(unknown)} not in {', '.join(COMPARISON_MODELS)}")
+        lengths = [int(n) for n in args.lengths.split(",") if n]
+        result["models"] = measure_models(mode, device, memory, names, lengths)
     result["wall_seconds"] = round(time.perf_counter() - start, 1)
     print(json.dumps(result, indent=2))
     return 0

@@ -65,6 +65,13 @@ def test_tiny_mode_reports_every_figure():
     assert scoring["frames_per_second"] == pytest.approx(9 / scoring["seconds_median"], rel=0.01)
     assert scoring["memory"]["peak_bytes"] > 0 and scoring["memory"]["backbones_bytes"] > 0
 
+    models = report["models"]
+    assert set(models) == {"svd", "trf", "gi", "vibid", "ltx"}
+    for name, entry in models.items():
+        assert entry["spec"] == f"{name}:device=cpu,preset=tiny"
+        assert entry["steps"] == 3 and entry["weights"] == "random init (tiny preset)"
+        assert entry["seconds"]["25"] > 0 and entry["peak_bytes"]["25"] > 0
+
 
 @pytest.mark.slow
 def test_full_mode_is_the_14b_transformer_at_the_papers_shape():
@@ -82,3 +89,23 @@ def test_full_mode_is_the_14b_transformer_at_the_papers_shape():
     if not torch.cuda.is_available():
         with pytest.raises(SystemExit):  # the full check refuses to run without CUDA
             main([])
+
+
+@pytest.mark.slow
+def test_full_mode_builds_the_comparison_models_at_their_real_size():
+    sys.path.insert(0, str(REPO))
+    from benchmarks.gpu_check import random_pipeline
+
+    meta = torch.device("meta")
+    svd = random_pipeline("svd", meta, torch.float16)
+    ltx = random_pipeline("ltx", meta, torch.bfloat16)
+
+    def billions(module: torch.nn.Module) -> float:
+        return sum(p.numel() for p in module.parameters()) / 1e9
+
+    assert 1.5 < billions(svd.unet) < 1.55 and svd.unet.dtype == torch.float16  # SVD-XT
+    assert 0.6 < billions(svd.image_encoder) < 0.65 and svd.vae.dtype == torch.float32  # ViT-H
+    assert svd.unet.config.num_frames == 25 and svd.vae_scale_factor == 8
+    assert 1.8 < billions(ltx.transformer) < 2.0  # LTX-Video 2B
+    assert 4.7 < billions(ltx.text_encoder) < 4.8  # T5-XXL encoder
+    assert ltx.vae_temporal_compression_ratio == 8

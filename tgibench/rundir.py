@@ -60,6 +60,19 @@ def metric_version_changes(
     ]
 
 
+def model_option_changes(recorded: dict[str, Any] | None, current: dict[str, Any]) -> list[str]:
+    """Options whose value a resumed run would change: the run's ``model_options`` (its
+    model's every option, defaults included) against the same spec's now (a default changed
+    since). None for runs written before run.json recorded them."""
+    if recorded is None:
+        return []
+    return [
+        f"model option {key}: {recorded[key]!r} in the run, {current.get(key)!r} now"
+        for key in recorded
+        if recorded[key] != current.get(key)
+    ]
+
+
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """Complete rows of a results file (a torn last line is ignored)."""
     if not path.is_file():

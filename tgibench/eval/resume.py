@@ -12,7 +12,7 @@ from typing import Any
 
 from tgibench.eval.config import EvalConfig
 from tgibench.fileio import remove_orphaned_temporaries, write_json_atomic
-from tgibench.rundir import RUN_FILE, metric_version_changes, read_run
+from tgibench.rundir import RUN_FILE, metric_version_changes, model_option_changes, read_run
 
 
 class RunError(RuntimeError):
@@ -59,6 +59,7 @@ def start_or_resume(run_dir: Path, config: EvalConfig, record: dict[str, Any]) -
     if old_data != record["benchmark"]["fingerprint"]:
         differences.append("benchmark data: the files or cases changed since the run started")
     differences += metric_version_changes(previous.get("metrics", {}), record["metrics"])
+    differences += model_option_changes(previous.get("model_options"), record["model_options"])
     if differences:
         raise RunError(
             f"cannot resume {run_dir}: "

@@ -48,6 +48,7 @@ from tgibench.models import (
     InbetweeningModel,
     build_model,
     canonical_spec,
+    resolved_options,
 )
 from tgibench.plugins import included_files
 from tgibench.rundir import TIMINGS_FILE, VIDEOS_DIR, ResultsWriter, failed
@@ -195,6 +196,7 @@ def _run_record(
         "created": now(),
         "config": config.to_json(),
         "model": model_spec,
+        "model_options": resolved_options(model_spec),
         "seed": config.seed,
         "benchmark": bench_info,
         "metrics": {m.name: m.info() for m in metrics},

@@ -3,8 +3,10 @@
 A model subclasses :class:`ModelBase`, implements ``make_frames(request)`` and registers
 itself with ``@register_model("name")``. Built-in models are the modules of this package,
 found on first lookup: the classical CPU baselines (``hold``, ``crossfade``, ``flow``),
-adapters for videos made elsewhere (``folder``, ``command``) and diffusers Wan2.1-FLF2V
-(``wan``) with the paper's method (``tgi``). Plugins register theirs the same way
+adapters for videos made elsewhere (``folder``, ``command``, ``batch``), diffusers
+Wan2.1-FLF2V (``wan``) with the paper's method (``tgi``), the comparison set on Stable
+Video Diffusion (``svd``, ``trf``, ``gi``, ``vibid``) and LTX-Video (``ltx``). Plugins
+register theirs the same way
 (:mod:`tgibench.plugins`, docs/extending.md).
 """
 
@@ -27,6 +29,7 @@ from tgibench.models.registry import (
     describe_models,
     model_options,
     register_model,
+    resolved_options,
 )
 
 __all__ = [
@@ -45,5 +48,6 @@ __all__ = [
     "frame_times",
     "model_options",
     "register_model",
+    "resolved_options",
     "to_video_output",
 ]

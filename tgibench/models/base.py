@@ -235,6 +235,13 @@ class ModelBase:
             )
         return video
 
+    @classmethod
+    def resolved_settings(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """The options a model runs with, from every option's value by name: options whose
+        value is worked out when the model is built (a preset's size, a method's steps)
+        filled in. run.json records the result; the base returns ``options`` unchanged."""
+        return options
+
     def make_frames(self, request: GenerationRequest) -> Any:
         """The model's work: ``request.num_frames`` frames from ``request``, as a
         (T, 3, H, W) tensor (float in [0, 1] or uint8) or anything :func:`to_video_output`

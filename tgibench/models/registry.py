@@ -194,6 +194,26 @@ def canonical_spec(spec: str) -> str:
     return _formatted(name, values)
 
 
+def resolved_options(spec: str) -> dict[str, Any]:
+    """Every option of a spec's model with the value it runs with: the given one or the
+    default (a default settled at build time, such as a preset's size, as the model's
+    ``resolved_settings`` settles it), in declaration order, as a spec writes it. run.json
+    records it, so a run says its settings even where the spec leaves the defaults.
+
+    >>> resolved_options("flow:winsize=31")
+    {'levels': 5, 'winsize': 31, 'iterations': 5, 'occlusion_px': 1.5}
+    """
+    _, factory, accepted, values = _checked_options(spec)
+    options_class = getattr(factory, "options_class", None)
+    if options_class is not None:  # its checks (choices, ranges) run as when building
+        _instantiate(options_class, {accepted[k].path: v for k, v in values.items()})
+    resolved = {key: values.get(key, option.default) for key, option in accepted.items()}
+    settle = getattr(factory, "resolved_settings", None)
+    if settle is not None:
+        resolved = settle(resolved)
+    return {key: _spec_text(value) for key, value in resolved.items()}
+
+
 def _formatted(name: str, values: dict[str, Any]) -> str:
     return format_spec(name, {k: _spec_text(v) for k, v in values.items()})
 

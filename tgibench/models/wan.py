@@ -13,32 +13,38 @@ On a GPU the transformer and text encoder run in bfloat16 by default; ``offload`
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
-from PIL import Image
 
 from tgibench.models.base import GenerationRequest, ModelBase
+from tgibench.models.diffusers_runtime import (
+    DeviceOptions,
+    Presets,
+    check_choice,
+    hub_kwargs,
+    nearest_frames,
+    place_pipeline,
+    preset_size,
+    pretrained_source,
+    to_pil,
+    weights_or_explain,
+    with_preset_size,
+)
 from tgibench.models.registry import register_model
-from tgibench.weights import WeightsUnavailableError
 
 #: The paper's checkpoint: Wan2.1-FLF2V-14B-720P in diffusers format.
 DEFAULT_MODEL_ID = "Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers"
 
 #: Sampling defaults per preset: (height, width, steps). The paper samples at 480x864, 50 steps.
-PRESET_DEFAULTS: dict[str, tuple[int, int, int]] = {"full": (480, 864, 50), "tiny": (32, 48, 5)}
+PRESET_DEFAULTS: Presets = {"full": (480, 864, 50), "tiny": (32, 48, 5)}
 
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 SAMPLERS = ("euler", "unipc")
-OFFLOADS = ("none", "model", "sequential")
 
 
 @dataclass(frozen=True)
-class WanOptions:
+class WanOptions(DeviceOptions):
     """Options of ``wan`` (and of ``tgi``, which adds the method's), e.g. ``wan:steps=30``.
 
     Attributes:
@@ -85,39 +91,9 @@ class WanOptions:
     revision: str | None = None
 
     def __post_init__(self) -> None:
-        for name, value, allowed in (
-            ("preset", self.preset, tuple(PRESET_DEFAULTS)),
-            ("sampler", self.sampler, SAMPLERS),
-            ("offload", self.offload, OFFLOADS),
-            ("dtype", self.dtype, ("auto", *DTYPES)),
-        ):
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-
-    def torch_device(self) -> torch.device:
-        """The device named by ``device`` ("auto": cuda if available, else cpu)."""
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
-
-    def torch_dtype(self, device: torch.device) -> torch.dtype:
-        """The transformer's dtype on ``device`` ("auto": bfloat16 on cuda, else float32)."""
-        if self.dtype == "auto":
-            return torch.bfloat16 if device.type == "cuda" else torch.float32
-        return DTYPES[self.dtype]
-
-
-def hub_cache_dir() -> str | None:
-    """The Hugging Face hub cache named by the environment now: ``HF_HUB_CACHE`` or ``HF_HOME/hub``.
-
-    Read at call time (the hub libraries read it once at import), so a changed ``HF_HOME``
-    takes effect; None leaves the libraries' default.
-    """
-    if os.environ.get("HF_HUB_CACHE"):
-        return os.environ["HF_HUB_CACHE"]
-    if os.environ.get("HF_HOME"):
-        return str(Path(os.environ["HF_HOME"]) / "hub")
-    return None
+        check_choice("preset", self.preset, tuple(PRESET_DEFAULTS))
+        check_choice("sampler", self.sampler, SAMPLERS)
+        self.check_device_options()
 
 
 def load_pipeline(model: str, dtype: torch.dtype, revision: str | None = None) -> Any:
@@ -130,18 +106,14 @@ def load_pipeline(model: str, dtype: torch.dtype, revision: str | None = None) -
     from diffusers import AutoencoderKLWan, WanImageToVideoPipeline
     from transformers import CLIPVisionModel
 
-    path = Path(model).expanduser()
-    looks_local = model.startswith((".", "/", "~")) or path.exists()
-    source = str(path) if looks_local else model
     how = (
         f"Download it once with `huggingface-cli download {DEFAULT_MODEL_ID}` (or the id you "
         "passed) into the Hugging Face cache (HF_HOME), or pass a local directory saved with "
         "save_pretrained: --model 'wan:model=/path/to/Wan2.1-FLF2V-14B-720P-diffusers'."
     )
-    if looks_local and not path.is_dir():
-        raise WeightsUnavailableError(f"Wan pipeline at {path} (no such directory)", how)
-    cache: dict[str, Any] = {"cache_dir": hub_cache_dir(), "revision": revision}
-    try:
+    source = pretrained_source(model, "Wan pipeline", how)
+    cache = hub_kwargs(revision)
+    with weights_or_explain("Wan pipeline", model, how):
         image_encoder = CLIPVisionModel.from_pretrained(
             source, subfolder="image_encoder", dtype=torch.float32, **cache
         )
@@ -151,10 +123,6 @@ def load_pipeline(model: str, dtype: torch.dtype, revision: str | None = None) -
         return WanImageToVideoPipeline.from_pretrained(
             source, vae=vae, image_encoder=image_encoder, dtype=dtype, **cache
         )
-    except OSError as exc:
-        raise WeightsUnavailableError(
-            f"Wan pipeline {model!r} ({exc.__class__.__name__})", how
-        ) from exc
 
 
 def set_sampler(pipe: Any, sampler: str, flow_shift: float) -> None:
@@ -171,31 +139,6 @@ def set_sampler(pipe: Any, sampler: str, flow_shift: float) -> None:
         raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
 
 
-def place_pipeline(pipe: Any, options: WanOptions, device: torch.device) -> None:
-    """Apply the memory options (VAE tiling and slicing) and put the pipeline on ``device``,
-    whole or with diffusers' CPU offload."""
-    for wanted, method in (
-        (options.vae_tiling, "enable_tiling"),
-        (options.vae_slicing, "enable_slicing"),
-    ):
-        if wanted:
-            if not hasattr(pipe.vae, method):
-                raise ValueError(f"the pipeline's VAE ({type(pipe.vae).__name__}) has no {method}")
-            getattr(pipe.vae, method)()
-    if options.offload == "model":
-        pipe.enable_model_cpu_offload(device=device)
-    elif options.offload == "sequential":
-        pipe.enable_sequential_cpu_offload(device=device)
-    else:
-        pipe.to(device)
-
-
-def to_pil(image: torch.Tensor) -> Image.Image:
-    """(3, H, W) float in [0, 1] → 8-bit RGB PIL image (the pipeline's image input)."""
-    array = (image.clamp(0, 1).permute(1, 2, 0).cpu().numpy() * 255).round().astype(np.uint8)
-    return Image.fromarray(array)
-
-
 @register_model("wan")
 class Wan(ModelBase):
     """Wan2.1-FLF2V first-last-frame to video (diffusers), the paper's base model and baseline.
@@ -209,10 +152,9 @@ class Wan(ModelBase):
 
     def __init__(self, options: WanOptions | None = None) -> None:
         self.options = options = options or WanOptions()
-        default_h, default_w, default_steps = PRESET_DEFAULTS[options.preset]
-        self.height = options.height or default_h
-        self.width = options.width or default_w
-        self.steps = options.steps or default_steps
+        self.height, self.width, self.steps = preset_size(
+            PRESET_DEFAULTS, options.preset, options.height, options.width, options.steps
+        )
         self.device = options.torch_device()
         self.dtype = options.torch_dtype(self.device)
         if options.preset == "tiny":
@@ -227,6 +169,11 @@ class Wan(ModelBase):
         set_sampler(self.pipe, options.sampler, options.flow_shift)
         place_pipeline(self.pipe, options, self.device)
         self.pipe.set_progress_bar_config(disable=True)
+
+    @classmethod
+    def resolved_settings(cls, options: dict[str, Any]) -> dict[str, Any]:
+        """The options with the preset's size and steps filled in."""
+        return with_preset_size(PRESET_DEFAULTS, options)
 
     def before_sampling(self) -> None:
         """Called right before each pipeline run (the ``tgi`` model resets its step tracker)."""
@@ -257,7 +204,4 @@ class Wan(ModelBase):
             output_type="pt",
         )
         video = output.frames[0].float().cpu().clamp(0, 1)
-        if sampled != num_frames:
-            keep = torch.linspace(0, sampled - 1, num_frames).round().long()
-            video = video[keep]
-        return video.contiguous()
+        return nearest_frames(video, num_frames).contiguous()

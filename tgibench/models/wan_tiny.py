@@ -10,6 +10,8 @@ from typing import Any
 
 import torch
 
+from tgibench.models.diffusers_runtime import frozen
+
 
 def char_tokenizer() -> Any:
     """A character-level fast tokenizer (printable ASCII), built offline for the tiny preset."""
@@ -23,11 +25,6 @@ def char_tokenizer() -> Any:
     return PreTrainedTokenizerFast(
         tokenizer_object=core, pad_token="<pad>", unk_token="<unk>", eos_token="</s>"
     )
-
-
-def _frozen(module: Any) -> Any:
-    """``module`` in inference mode with gradients off (the pipeline only samples)."""
-    return module.eval().requires_grad_(False)
 
 
 def tiny_pipeline(num_layers: int = 14, seed: int = 0) -> Any:
@@ -105,10 +102,10 @@ def tiny_pipeline(num_layers: int = 14, seed: int = 0) -> Any:
     )
     return WanImageToVideoPipeline(
         tokenizer=char_tokenizer(),
-        text_encoder=_frozen(text_encoder),
-        vae=_frozen(vae),
+        text_encoder=frozen(text_encoder),
+        vae=frozen(vae),
         scheduler=FlowMatchEulerDiscreteScheduler(shift=16.0),
         image_processor=image_processor,
-        image_encoder=_frozen(image_encoder),
-        transformer=_frozen(transformer),
+        image_encoder=frozen(image_encoder),
+        transformer=frozen(transformer),
     )
