@@ -93,6 +93,7 @@ def build_mini(
     """
     out = Path(out_dir)
     footage = Path(footage_dir) if footage_dir is not None else None
+    _check_footage(footage)
     staging = out.with_name(out.name + ".building")
     shutil.rmtree(staging, ignore_errors=True)
     frames_dir = staging / FRAMES_DIR
@@ -110,6 +111,17 @@ def build_mini(
         shutil.rmtree(out)
     staging.rename(out)
     return cases
+
+
+def _check_footage(footage_dir: Path | None) -> None:
+    """FileNotFoundError, before anything is rendered, when a clip the folders cut is absent."""
+    clips = {item.render.clip for item in FOLDERS if isinstance(item.render, FootageScene)}
+    root = footage_dir or find_footage_dir()
+    for clip in sorted(clips):
+        if not (root / clip).is_file():
+            raise FileNotFoundError(
+                f"{root / clip}: footage clip not found (TGIBENCH_FOOTAGE_DIR overrides)"
+            )
 
 
 def get_folder(name: str) -> MiniFolder:
