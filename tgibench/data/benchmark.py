@@ -201,8 +201,30 @@ class Benchmark(Sequence[Case]):
         return datasets.Dataset.from_dict(columns, features=features)
 
 
+#: A folder's frame files, or the reason it has none: listed once per load, for every length.
+Listings = dict[str, "list[Path] | LayoutError"]
+
+
+def _frame_files(frames_dir: Path, folder: str, listings: Listings) -> list[Path]:
+    """The folder's frame files (:func:`list_frame_files`), listed once per load."""
+    if folder not in listings:
+        try:
+            listings[folder] = list_frame_files(safe_folder(frames_dir, folder))
+        except LayoutError as exc:
+            listings[folder] = exc
+    found = listings[folder]
+    if isinstance(found, LayoutError):
+        raise found
+    return found
+
+
 def _cases_for_length(
-    root: Path, frames_dir: Path, caption_path: Path, num_frames: int, frame_rule: str
+    root: Path,
+    frames_dir: Path,
+    caption_path: Path,
+    num_frames: int,
+    frame_rule: str,
+    listings: Listings,
 ) -> list[Case]:
     """All cases of one caption file; unusable entries become cases with a ``defect``."""
     cases: list[Case] = []
@@ -241,7 +263,7 @@ def _cases_for_length(
         try:
             if case.case_id in seen:
                 raise LayoutError(f"{where}: folder {record.folder!r} is listed twice")
-            files = list_frame_files(safe_folder(frames_dir, record.folder))
+            files = _frame_files(frames_dir, record.folder, listings)
             case = replace(case, frame_paths=tuple(select_frames(files, num_frames, frame_rule)))
         except LayoutError as exc:
             case = replace(case, defect=str(exc))
@@ -273,9 +295,10 @@ def load_root(
             f"{root}: no caption file for length(s) {missing}; available: {sorted(files)}"
         )
     cases: list[Case] = []
+    listings: Listings = {}
     for n in wanted:
         try:
-            cases.extend(_cases_for_length(root, frames_dir, files[n], n, frame_rule))
+            cases.extend(_cases_for_length(root, frames_dir, files[n], n, frame_rule, listings))
         except LayoutError as exc:
             raise BenchmarkError(str(exc)) from None
     unknown = Counter(

@@ -34,13 +34,15 @@ def build_manifest(bench: Benchmark) -> dict[str, Any]:
             f"{len(bench.defects)} defective case(s), e.g. {first.case_id}: {first.defect}"
         )
     root = bench.root
+    prefix = os.path.join(str(root), "")
     files: dict[str, str] = {}
     cases = []
     for case in bench:
-        frames = [p.relative_to(root).as_posix() for p in case.frame_paths]
-        for rel in frames:
+        paths = [str(p) for p in case.frame_paths]
+        frames = [_relative(path, prefix, root) for path in paths]
+        for rel, path in zip(frames, paths, strict=True):
             if rel not in files:
-                files[rel] = sha256_file(root / rel)
+                files[rel] = sha256_file(path)
         cases.append(
             {
                 "case_id": case.case_id,
@@ -55,9 +57,9 @@ def build_manifest(bench: Benchmark) -> dict[str, Any]:
             }
         )
     lengths = sorted({c.num_frames for c in bench})
-    for n, path in sorted(caption_files(root).items()):
+    for n, caption_path in sorted(caption_files(root).items()):
         if n in lengths:
-            files[path.relative_to(root).as_posix()] = sha256_file(path)
+            files[caption_path.relative_to(root).as_posix()] = sha256_file(caption_path)
     return {
         "schema_version": SCHEMA_VERSION,
         "name": bench.name,
@@ -67,6 +69,14 @@ def build_manifest(bench: Benchmark) -> dict[str, Any]:
         "cases": cases,
         "files": dict(sorted(files.items())),
     }
+
+
+def _relative(path: str, prefix: str, root: Path) -> str:
+    """``path`` relative to ``root`` (whose string is ``prefix`` + separator), POSIX style;
+    a string slice, as pathlib's relative_to took half the time of hashing 40,000 files."""
+    if path.startswith(prefix):
+        return path[len(prefix) :].replace(os.sep, "/")
+    return Path(path).relative_to(root).as_posix()
 
 
 def fingerprint(manifest: dict[str, Any]) -> str:
