@@ -128,8 +128,10 @@ def _outcome(path: Path, record: dict[str, Any]) -> torch.Tensor | Exception:
 
 @register_model("batch")
 class Batch(ModelBase):
-    """Runs one program for all of a run's cases: ``cmd`` with {cases} (a cases.jsonl of
-    the cases still missing) and {out} (the folder their videos go to) filled in.
+    """One program for all of a run's missing cases (cases.jsonl in, videos out), resumable.
+
+    ``cmd`` has {cases} (a cases.jsonl of the cases still missing) and {out} (the folder
+    their videos go to) filled in.
 
     ``case_timeout``: seconds without a new video before the program is stopped;
     ``timeout``: seconds the program may run in all (0: no limit); ``poll``: seconds
