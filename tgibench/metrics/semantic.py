@@ -94,7 +94,9 @@ register_parts(
 )
 
 
-@_cosine("xclip_score", needs=("caption",), features=("xclip",))
+# version 2: on a CPU without AVX2, frames resized bilinearly as torchvision does there
+# (float32, rounded), as the reference pipeline; values on AVX2/AVX-512 are version 1's
+@_cosine("xclip_score", needs=("caption",), features=("xclip",), version=2)
 def _xclip_score(store: FeatureStore) -> float:
     """X-CLIP text-video cosine similarity, 8 uniformly sampled frames (paper's X-CLIP)."""
     return float(store["xclip"])
